@@ -30,7 +30,7 @@ struct identity {
 
 /* What a request contributes to its audit row; handlers fill what they know. */
 struct audit_info {
-	int success;
+	int success;             /* -1 = follow the answer (ok/error), 0/1 = forced */
 	char authentication[16]; /* ACCEPT / REJECT / CHALLENGE */
 	char serial[64];
 	char token_type[32];
@@ -51,10 +51,13 @@ struct request {
 	const char *client_ip;       /* textual */
 	void *conn;                  /* struct MHD_Connection*, for headers */
 	json_t *params;              /* merged parameters (object, owned) */
+	json_t *scratch;             /* request-lifetime strings made by param_str (owned) */
 	struct identity who;
 	struct db_conn *db;          /* lazily acquired, see request_db() */
 	struct audit_info audit;
 	int response_id;             /* 1, or 2 for /validate/check & co */
+	const char *auth_result;     /* result.authentication for id-1 answers (/auth) */
+	unsigned status;             /* HTTP status of a success answer, 0 = 200 */
 	json_t *detail;              /* optional "detail" object (owned) */
 	json_t *extra;               /* optional extra top-level keys (owned) */
 	/* Non-JSON answers (CSV, PEM, DER, PNG): set body + type, value ignored. */

@@ -1,0 +1,20 @@
+/*
+ * api.h — the REST handlers, one file per privacyIDEA blueprint.
+ * Each handler parses its parameters, checks rights, calls src/lib/ and
+ * returns result.value; the envelope is built by src/http/reply.c.
+ */
+#ifndef TESSERA_API_H
+#define TESSERA_API_H
+
+#include "../http/request.h"
+
+/* auth.c */
+int api_auth_post(struct request *rq, json_t **value, struct error *err);
+int api_auth_rights(struct request *rq, json_t **value, struct error *err);
+/* healthz.c */
+int api_healthz(struct request *rq, json_t **value, struct error *err);
+int api_healthz_livez(struct request *rq, json_t **value, struct error *err);
+int api_healthz_startupz(struct request *rq, json_t **value, struct error *err);
+int api_healthz_readyz(struct request *rq, json_t **value, struct error *err);
+
+#endif
