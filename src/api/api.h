@@ -17,4 +17,16 @@ int api_healthz_livez(struct request *rq, json_t **value, struct error *err);
 int api_healthz_startupz(struct request *rq, json_t **value, struct error *err);
 int api_healthz_readyz(struct request *rq, json_t **value, struct error *err);
 
+/* ---- resolver.c, realm.c, user.c ---- */
+
+/* ---- token.c ---- */
+
+/* ---- validate.c ---- */
+
+/* ---- system.c ---- */
+
+/* ---- policy.c ---- */
+
+/* ---- caconnector.c ---- */
+
 #endif

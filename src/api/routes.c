@@ -16,5 +16,17 @@ const struct route tessera_routes[] = {
 	{ "GET", "/healthz/startupz", api_healthz_startupz, ROLE_NONE, NULL, NULL, 1, 1 },
 	{ "GET", "/healthz/readyz", api_healthz_readyz, ROLE_NONE, NULL, NULL, 1, 1 },
 
+	/* ---- /resolver, /realm, /defaultrealm, /user (users) ---- */
+
+	/* ---- /token (tokens) ---- */
+
+	/* ---- /validate (tokens) ---- */
+
+	/* ---- /system (tokens) ---- */
+
+	/* ---- /policy (policies) ---- */
+
+	/* ---- /caconnector, /ocsp (certificates) ---- */
+
 	{ NULL, NULL, NULL, ROLE_NONE, NULL, NULL, 0, 0 },
 };

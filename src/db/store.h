@@ -10,6 +10,7 @@
 #define TESSERA_STORE_H
 
 #include <stdint.h>
+#include <jansson.h>
 #include "db.h"
 
 /* ---- admin (privacyIDEA table `admin`) ---- */
@@ -73,5 +74,7 @@ int store_config_delete(struct db_conn *c, const char *key, struct error *err);
  * back), not only when it is greater.  *out is malloc'd. */
 int store_config_timestamp(struct db_conn *c, char **out, struct error *err);
 int store_config_touch(struct db_conn *c, struct error *err);
+/* Every row as {Key: {"Value", "Type", "Description"}} (values as stored). */
+int store_config_list(struct db_conn *c, json_t **out, struct error *err);
 
 #endif

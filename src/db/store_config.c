@@ -85,3 +85,30 @@ int store_config_touch(struct db_conn *c, struct error *err)
 		       "ON CONFLICT (\"Key\") DO UPDATE SET \"Value\" = excluded.\"Value\"",
 		       p, 2, NULL, err);
 }
+
+int store_config_list(struct db_conn *c, json_t **out, struct error *err)
+{
+	struct db_res *r;
+	*out = NULL;
+	if (db_query(c, "SELECT \"Key\", \"Value\", \"Type\", \"Description\" FROM config", NULL, 0, &r, err) < 0)
+		return -1;
+	json_t *all = json_object();
+	int rc;
+	while ((rc = db_res_next(r, err)) == 1) {
+		const char *k = db_res_text(r, 0), *v = db_res_text(r, 1), *t = db_res_text(r, 2),
+			   *d = db_res_text(r, 3);
+		json_t *e = json_pack("{s:s,s:s,s:s}", "Value", v ? v : "", "Type", t ? t : "", "Description",
+				      d ? d : "");
+		if (k && e)
+			json_object_set_new(all, k, e);
+		else
+			json_decref(e);
+	}
+	db_res_free(r);
+	if (rc < 0) {
+		json_decref(all);
+		return -1;
+	}
+	*out = all;
+	return 0;
+}

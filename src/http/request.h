@@ -16,6 +16,7 @@
 struct app;
 struct db_conn;
 struct route;
+struct snapshot;
 
 enum role { ROLE_NONE = 0, ROLE_USER = 1, ROLE_ADMIN = 2, ROLE_ANY = 3 };
 
@@ -54,6 +55,7 @@ struct request {
 	json_t *scratch;             /* request-lifetime strings made by param_str (owned) */
 	struct identity who;
 	struct db_conn *db;          /* lazily acquired, see request_db() */
+	struct snapshot *snap;       /* lazily acquired, see request_snapshot() */
 	struct audit_info audit;
 	int response_id;             /* 1, or 2 for /validate/check & co */
 	const char *auth_result;     /* result.authentication for id-1 answers (/auth) */
@@ -76,6 +78,8 @@ typedef int (*handler_fn)(struct request *rq, json_t **value, struct error *err)
 const char *request_header(struct request *rq, const char *name);
 /* The request's database connection, acquired on first use. */
 struct db_conn *request_db(struct request *rq, struct error *err);
+/* The configuration snapshot this request works with (one per request). */
+struct snapshot *request_snapshot(struct request *rq, struct error *err);
 
 /* ---- parameters (one helper for every handler; errors are privacyIDEA's 905) ----
  * Values may arrive as strings (query/form) or JSON types (JSON body);

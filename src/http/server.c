@@ -24,6 +24,7 @@
 #include "../lib/app.h"
 #include "../lib/audit.h"
 #include "../lib/log.h"
+#include "../lib/snapshot.h"
 
 struct server {
 	struct MHD_Daemon *d;
@@ -49,6 +50,17 @@ struct db_conn *request_db(struct request *rq, struct error *err)
 	if (!rq->db)
 		rq->db = db_acquire(rq->app->db, err);
 	return rq->db;
+}
+
+struct snapshot *request_snapshot(struct request *rq, struct error *err)
+{
+	if (!rq->snap) {
+		struct db_conn *c = request_db(rq, err);
+		if (!c)
+			return NULL;
+		rq->snap = snapshot_acquire(rq->app, c, err);
+	}
+	return rq->snap;
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
@@ -267,6 +279,7 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
 		write_audit(&rq, rc == 0);
 	if (rq.db)
 		db_release(rq.db);
+	snapshot_release(rq.snap);
 	log_info("%s %s %u %.3fms", m, url, status, (reply_now() - rq.start) * 1000.0);
 	json_decref(rq.params);
 	json_decref(rq.scratch);

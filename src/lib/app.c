@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "snapshot.h"
 #include "../db/db.h"
 
 #ifndef TESSERA_VERSION
@@ -106,6 +107,11 @@ struct app *app_open(const char *config_path, unsigned needs, int pool_max, stru
 	a->superuser_realms = cfg_get_list(a->cfg, "SUPERUSER_REALM");
 	const char *node = cfg_get_str(a->cfg, "PI_NODE", cfg_get_str(a->cfg, "PI_AUDIT_SERVERNAME", "localnode"));
 	snprintf(a->node, sizeof(a->node), "%s", node);
+	a->snapshots = snapshot_holder_new();
+	if (!a->snapshots) {
+		err_internal(err, "out of memory");
+		goto fail;
+	}
 
 	if (needs & APP_NEED_SECRETS && open_secrets(a, err) < 0)
 		goto fail;
@@ -155,6 +161,7 @@ void app_close(struct app *a)
 {
 	if (!a)
 		return;
+	snapshot_holder_free(a->snapshots);
 	if (a->db)
 		db_close(a->db);
 	crypto_free_enckey(a->enckey);

@@ -15,6 +15,7 @@
 #include "error.h"
 
 struct db;
+struct snapshot_holder;
 
 struct app {
 	struct cfg *cfg;
@@ -28,6 +29,7 @@ struct app {
 	int jwt_validity;        /* seconds, default 3600 */
 	char **superuser_realms; /* SUPERUSER_REALM */
 	char node[64];           /* PI_NODE / PI_AUDIT_SERVERNAME / "localnode" */
+	struct snapshot_holder *snapshots; /* the current configuration snapshot */
 };
 
 enum app_needs {
