@@ -59,11 +59,6 @@ def pg():
         cluster.stop()
 
 
-@pytest.fixture(scope="session")
-def db_kind():
-    return os.environ.get("TESSERA_DB", "sqlite")
-
-
 def _stop_all(servers):
     errors = []
     for s in servers:
@@ -119,3 +114,28 @@ def _servers_stay_healthy():
     problems = [p for p in (s.problems() for s in list(Server.live)) if p]
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+# ---- second_server_same_db (added with /system; generic) -----------------------------------
+@pytest.fixture
+def second_server_same_db(tmp_path_factory):
+    """Factory: second_server_same_db(first, threads=None) starts another `tessera serve` on the
+    same pi.cfg as the running Server `first` (same database, key file, audit keys, SECRET_KEY,
+    PI_PEPPER) on another port, as a second node of one installation would run. The returned
+    Server shares `first`'s admin, db_query() and signature key; it has its own stderr file and
+    is stopped (and checked) when the test ends."""
+    created = []
+
+    def factory(first, threads=None):
+        s = Server(tmp_path_factory.mktemp("srv2"), pg=first.pg, threads=threads, binary=first.binary,
+                   env=first.extra_env)
+        for attr in ("cfg", "cfg_path", "extra_lines", "secret_key", "pepper", "enckey", "private_pem",
+                     "public_pem", "logfile", "sqlite_path", "dbname", "admin_user", "admin_password"):
+            setattr(s, attr, getattr(first, attr))
+        s.cfg = dict(first.cfg)
+        created.append(s)
+        s.start()
+        return s
+
+    yield factory
+    _stop_all(created)

@@ -469,11 +469,6 @@ class Server:
             raise HarnessError("tessera serve (port %s): %s\n--- server stderr (tail) ---\n%s"
                                % (self.port, "; ".join(problems), _tail(text)))
 
-    def restart(self):
-        self.stop()
-        self._reported = False
-        return self.start()
-
     # ---- HTTP ---------------------------------------------------------------------------------
     @property
     def pubkey(self):
