@@ -24,6 +24,18 @@ int api_healthz_readyz(struct request *rq, json_t **value, struct error *err);
 /* ---- validate.c ---- */
 
 /* ---- system.c ---- */
+int api_system_get_all(struct request *rq, json_t **value, struct error *err);
+int api_system_get(struct request *rq, json_t **value, struct error *err);
+int api_system_set_config(struct request *rq, json_t **value, struct error *err);
+int api_system_set_default(struct request *rq, json_t **value, struct error *err);
+int api_system_delete(struct request *rq, json_t **value, struct error *err);
+int api_system_random(struct request *rq, json_t **value, struct error *err);
+int api_system_hsm_get(struct request *rq, json_t **value, struct error *err);
+int api_system_hsm_set(struct request *rq, json_t **value, struct error *err);
+int api_system_documentation(struct request *rq, json_t **value, struct error *err);
+int api_system_gpgkeys(struct request *rq, json_t **value, struct error *err);
+int api_system_names_radius(struct request *rq, json_t **value, struct error *err);
+int api_system_names_caconnector(struct request *rq, json_t **value, struct error *err);
 
 /* ---- policy.c ---- */
 

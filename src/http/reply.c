@@ -128,8 +128,11 @@ static json_t *error_body(const struct error *err, int id, json_t *detail)
 	json_object_set_new(result, "status", json_false());
 	json_object_set_new(body, "result", result);
 	add_common(body, id);
+	/* privacyIDEA: null, or the exception's details ({} for AuthErrors of /auth) */
 	if (detail && json_object_size(detail) > 0)
 		add_detail(body, detail);
+	else if (detail)
+		json_object_set_new(body, "detail", json_object());
 	else
 		json_object_set_new(body, "detail", json_null());
 	return body;
