@@ -1,8 +1,9 @@
 /*
  * auth.c — the /auth blueprint: POST /auth issues the JWT, GET
  * /auth/rights lists the token types the caller may enroll.
- * Users from realms (role "user", SUPERUSER_REALM admins) come with the
- * users issue; today only local admins log in.
+ * Local admins and users of realms (role "user"; "admin" for a
+ * SUPERUSER_REALM) log in with a password; who is who is decided by
+ * lib/login.c.
  */
 #include "api.h"
 
@@ -10,11 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lib/admin.h"
 #include "../lib/app.h"
 #include "../lib/crypto.h"
 #include "../lib/jwt.h"
 #include "../lib/log.h"
+#include "../lib/login.h"
+#include "../lib/realm.h"
 #include "../lib/rights.h"
 
 static const char WRONG_CREDENTIALS[] = "Authentication failure. Wrong credentials";
@@ -59,16 +61,19 @@ static json_t *admin_menus(void)
 }
 
 /* Issue the JWT and build result.value for an authenticated caller. */
-static int login_success(struct request *rq, const char *username, const char *realm, const char *role,
-			 json_t **value, struct error *err)
+static int login_success(struct request *rq, const struct login_result *who, json_t **value, struct error *err)
 {
 	char nonce[41];
+	const char *role = who->admin ? "admin" : "user";
 	if (crypto_random_hex(nonce, 20) < 0)
 		return err_internal(err, "random generator failed");
-	json_t *rights = rights_admin_all();
-	json_t *claims = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "username", username, "realm", realm, "nonce",
-				   nonce, "role", role, "authtype", "password", "exp",
+	json_t *rights = who->admin ? rights_admin_all() : login_user_rights();
+	json_t *claims = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "username", who->username, "realm", who->realm,
+				   "nonce", nonce, "role", role, "authtype", "password", "exp",
 				   (json_int_t)(time(NULL) + rq->app->jwt_validity), "rights", rights);
+	/* Users of realms carry their resolver (privacyIDEA 3.10+). */
+	if (claims && !who->local_admin)
+		json_object_set_new(claims, "resolver", json_string(who->resolver));
 	char *token = claims ? jwt_encode(claims, rq->app->secret_key, err) : NULL;
 	json_decref(claims);
 	if (!token) {
@@ -78,12 +83,12 @@ static int login_success(struct request *rq, const char *username, const char *r
 	json_t *v = json_object();
 	json_object_set_new(v, "auth", json_true());
 	json_object_set_new(v, "log_level", json_integer(log_level()));
-	json_object_set_new(v, "menus", admin_menus());
-	json_object_set_new(v, "realm", json_string(realm));
+	json_object_set_new(v, "menus", who->admin ? admin_menus() : login_user_menus());
+	json_object_set_new(v, "realm", json_string(who->realm));
 	json_object_set_new(v, "rights", rights);
 	json_object_set_new(v, "role", json_string(role));
 	json_object_set_new(v, "token", json_string(token));
-	json_object_set_new(v, "username", json_string(username));
+	json_object_set_new(v, "username", json_string(who->username));
 	crypto_free_str(token);
 	add_webui_settings(v, rq->app);
 	*value = v;
@@ -97,25 +102,40 @@ int api_auth_post(struct request *rq, json_t **value, struct error *err)
 {
 	const char *username = param_str(rq, "username");
 	const char *password = param_str(rq, "password");
-	if (!username)
-		return err_set(err, ERRK_AUTH, ERR_AUTH_NOUSER, "Authentication failure. Missing Username");
-	if (!password)
-		password = "";
-	snprintf(rq->audit.user, sizeof(rq->audit.user), "%s", username);
+	const char *realm = param_str(rq, "realm");
+	struct login_result who;
 	snprintf(rq->audit.authentication, sizeof(rq->audit.authentication), "REJECT");
 
 	struct db_conn *c = request_db(rq, err);
-	if (!c)
+	struct snapshot *s = c ? request_snapshot(rq, err) : NULL;
+	if (!s)
 		return -1;
-	int ok = admin_authenticate(rq->app, c, username, password, err);
+	/* A realm parameter must name a realm; privacyIDEA checks it first. */
+	if (realm && *realm && !realm_exists(s, realm))
+		return err_set(err, ERRK_AUTH, ERR_AUTH_WRONG, "Authentication failure. Unknown realm: %s.", realm);
+	if (!username)
+		return err_set(err, ERRK_AUTH, ERR_AUTH_NOUSER, "Authentication failure. Missing Username");
+	snprintf(rq->audit.user, sizeof(rq->audit.user), "%s", username);
+
+	int ok = login_password(rq->app, s, c, username, realm, password ? password : "", &who, err);
 	if (ok < 0)
 		return -1;
-	if (ok == 1) {
-		snprintf(rq->audit.administrator, sizeof(rq->audit.administrator), "%s", username);
+	if (ok == 1 && who.admin) {
+		snprintf(rq->audit.administrator, sizeof(rq->audit.administrator), "%s", who.username);
 		rq->audit.user[0] = '\0';
-		return login_success(rq, username, "", "admin", value, err);
+		if (who.local_admin)
+			snprintf(rq->audit.info, sizeof(rq->audit.info), "%s", "internal admin");
+	} else if (ok == 1) {
+		snprintf(rq->audit.user, sizeof(rq->audit.user), "%s", who.username);
 	}
+	if (who.realm[0]) {
+		snprintf(rq->audit.realm, sizeof(rq->audit.realm), "%s", who.realm);
+		snprintf(rq->audit.resolver, sizeof(rq->audit.resolver), "%s", who.resolver);
+	}
+	if (ok == 1)
+		return login_success(rq, &who, value, err);
 	snprintf(rq->audit.info, sizeof(rq->audit.info), "%s", "wrong credentials");
+	rq->detail = json_object(); /* privacyIDEA 3.12 answers "detail": {} here */
 	return err_set(err, ERRK_AUTH, ERR_AUTH_WRONG, "%s", WRONG_CREDENTIALS);
 }
 

@@ -22,6 +22,13 @@ static const char USAGE[] =
 	"  admin list                                 list local administrators\n"
 	"  admin delete NAME                          delete a local administrator\n"
 	"  admin change NAME [-p PASSWORD] [-e EMAIL] change a local administrator\n"
+	"  ca list [-v]                               list the CA connectors\n"
+	"  ca create NAME [options]                   create a local CA and its connector (interactive)\n"
+	"  ca create_crl NAME [-f]                    write a new CRL when the overlap period requires it\n"
+	"  ca sign NAME CSRFILE [--template T]        sign a certificate request at a local CA\n"
+	"  ca requests NAME                           list the requests of a CA in approval mode\n"
+	"  ca approve|reject NAME REQUEST_ID          issue or refuse a waiting request\n"
+	"  policy list|enable|delete|create|...       manage policies as pi-manage (policy --help)\n"
 	"\n"
 	"Every command accepts --help.\n";
 
@@ -63,6 +70,10 @@ int main(int argc, char **argv)
 		return cli_create_audit_keys(config, sub_argc, sub_argv);
 	if (!strcmp(cmd, "admin"))
 		return cli_admin(config, sub_argc, sub_argv);
+	if (!strcmp(cmd, "ca"))
+		return cli_ca(config, sub_argc, sub_argv);
+	if (!strcmp(cmd, "policy"))
+		return cli_policy(config, sub_argc, sub_argv);
 	fprintf(stderr, "tessera: unknown command '%s' (see tessera --help)\n", cmd);
 	return 2;
 }

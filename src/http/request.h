@@ -67,6 +67,11 @@ struct request {
 	size_t raw_len;
 	const char *raw_type;
 	unsigned raw_status;
+	/* The request body exactly as received, for handlers whose body is neither a form nor
+	 * JSON (OCSP's DER request).  Owned by the server, valid while the handler runs;
+	 * body_len counts the bytes (binary bodies may contain NULs). */
+	const char *body;
+	size_t body_len;
 	double start;                /* wall clock at arrival */
 };
 

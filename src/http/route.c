@@ -30,12 +30,15 @@ static int match(const char *pattern, const char *path, json_t *vars)
 			const char *close = strchr(p, '>');
 			if (!close)
 				return 0;
-			size_t seglen = strcspn(s, "/");
+			/* "<name*>" (last in a pattern) takes the rest of the path, slashes
+			 * included: RFC 6960's GET /ocsp/<ca>/<base64 request> has '/' in base64. */
+			int rest = close > p + 1 && close[-1] == '*';
+			size_t seglen = rest ? strlen(s) : strcspn(s, "/");
 			if (seglen == 0)
 				return 0;
 			if (vars) {
 				char name[64];
-				size_t nlen = (size_t)(close - p - 1);
+				size_t nlen = (size_t)(close - p - 1) - (size_t)rest;
 				if (nlen >= sizeof(name))
 					return 0;
 				memcpy(name, p + 1, nlen);

@@ -5,7 +5,8 @@
  *
  * Patterns are literal segments and <name> placeholders ("/token/<serial>");
  * a placeholder's value (percent-decoded) overrides a parameter of the same
- * name.  Both "/x" and "/x/" match a pattern.
+ * name.  A last placeholder written <name*> takes the rest of the path,
+ * slashes included.  Both "/x" and "/x/" match a pattern.
  */
 #ifndef TESSERA_ROUTE_H
 #define TESSERA_ROUTE_H

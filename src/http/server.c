@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "authcheck.h"
+#include "multipart.h"
 #include "params.h"
 #include "reply.h"
 #include "request.h"
@@ -141,7 +142,10 @@ static int build_params(struct request *rq, struct conn_state *st, json_t *vars,
 		} else if (is_json_type(ct)) {
 			if (params_merge_json(rq->params, st->body, st->len, 1, err) < 0)
 				return -1;
-		} else if (!content_type_is(ct, "multipart/form-data")) {
+		} else if (content_type_is(ct, "multipart/form-data")) {
+			if (multipart_parse(rq->params, ct, st->body, st->len, unquote, err) < 0)
+				return -1;
+		} else {
 			params_merge_json(rq->params, st->body, st->len, 0, err);
 		}
 	} else if (is_json_type(ct) && strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "DELETE") != 0) {
@@ -239,6 +243,8 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
 		.params = json_object(),
 		.response_id = route->response_id ? route->response_id : 1,
 		.start = st->start,
+		.body = st->body, /* raw body for handlers such as OCSP (request.h) */
+		.body_len = st->len,
 	};
 	rq.audit.success = -1;
 	struct error err = { 0 };

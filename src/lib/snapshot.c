@@ -15,9 +15,15 @@
 /* The parts, in enum order: one line per subsystem (its module defines
  * the ops).  A part not listed yet stays NULL in every snapshot. */
 extern const struct snapshot_part_ops sysconfig_snapshot_ops;
+extern const struct snapshot_part_ops policy_snapshot_ops;
+extern const struct snapshot_part_ops userstore_snapshot_ops;
+extern const struct snapshot_part_ops caconnector_snapshot_ops; /* caconnector_cfg.c */
 
 static const struct snapshot_part_ops *const parts[SNAP_PARTS] = {
 	[SNAP_SYSCONFIG] = &sysconfig_snapshot_ops,
+	[SNAP_POLICIES] = &policy_snapshot_ops,
+	[SNAP_USERSTORE] = &userstore_snapshot_ops,
+	[SNAP_CACONNECTORS] = &caconnector_snapshot_ops,
 };
 
 static const struct snapshot_part_ops *part_ops(enum snapshot_part p)

@@ -9,6 +9,8 @@
 #ifndef TESSERA_USER_H
 #define TESSERA_USER_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "error.h"
 
@@ -51,5 +53,50 @@ int user_check_password(struct snapshot *s, struct db_conn *c, const struct user
 			struct error *err);
 /* "login@realm" or "login" for audit/log lines. */
 const char *user_display(const struct user *u, char *buf, unsigned len);
+
+/* ---- users issue: additions ----
+ * user_from_params returns 1 whenever no login is given (u->realm may
+ * still hold the realm); a login of 256 bytes or more is a user that does
+ * not exist (ERR904). */
+
+/* privacyIDEA's split_user: "login@realm" (last '@', only when the part
+ * after it is an existing realm) or "realm\login" (only without '@'),
+ * both only with splitAtSign on; the name is stripped of blanks first.
+ * realm gets "" when nothing was split off (not lower-cased). */
+void user_split(const struct snapshot *s, const char *username, char *login, size_t login_len, char *realm,
+		size_t realm_len);
+
+/* The user's custom attributes {key: value} (new ref); {} for a user
+ * that is not resolved. */
+int user_attributes(struct snapshot *s, struct db_conn *c, const struct user *u, json_t **attrs,
+		    struct error *err);
+/* Set one custom attribute; *id = the attribute's db id. */
+int user_set_attribute(struct snapshot *s, struct db_conn *c, const struct user *u, const char *key,
+		       const char *value, const char *type, int64_t *id, struct error *err);
+/* Delete one custom attribute (key NULL: all); *count = rows deleted. */
+int user_delete_attribute(struct snapshot *s, struct db_conn *c, const struct user *u, const char *key,
+			  int64_t *count, struct error *err);
+
+/* GET /user/: users of a realm (and/or one resolver; neither: of every
+ * realm) matching search ({attribute: pattern}, '*' wildcard), each with
+ * "resolver", "editable", custom attributes and, when several realms are
+ * searched, "realm".  A resolver that fails is logged and skipped, as in
+ * privacyIDEA.  attributes (NULL = all): only these keys per user. */
+int user_list(struct snapshot *s, struct db_conn *c, const char *realm, const char *resolver,
+	      const json_t *search, const json_t *attributes, json_t **list, struct error *err);
+/* The attribute keys a client may set for users of the resolver: the
+ * standard ones and every key of its attribute mapping (new array). */
+json_t *user_settable_keys(struct snapshot *s, const char *resolver);
+/* 1 when the resolver exists and allows creating/changing users. */
+int user_resolver_editable(struct snapshot *s, const char *resolver);
+/* Create a user in an editable resolver: *uid malloc'd.  Unknown resolver
+ * ERR904, not editable ERR907, store errors as the resolver reports them. */
+int user_create(struct snapshot *s, struct db_conn *c, const char *resolver, const json_t *attrs, char **uid,
+		struct error *err);
+/* Change / delete a resolved user in its (editable) resolver; the user
+ * cache entries of the user are dropped. */
+int user_update(struct snapshot *s, struct db_conn *c, const struct user *u, const json_t *attrs,
+		struct error *err);
+int user_delete(struct snapshot *s, struct db_conn *c, const struct user *u, struct error *err);
 
 #endif

@@ -139,3 +139,38 @@ def second_server_same_db(tmp_path_factory):
 
     yield factory
     _stop_all(created)
+
+
+# ---- users issue fixtures ----
+# Real user stores for tests/api/test_users.py (and anyone else who needs users).
+@pytest.fixture(scope="session")
+def slapd():
+    """A throwaway OpenLDAP server (tests/fixtures/slapd.py): ldap:// with STARTTLS and ldaps://,
+    a test CA, 500 users user0001..user0500 (password Pass-0001...) and special users."""
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+    if fixtures not in sys.path:
+        sys.path.insert(0, fixtures)
+    from slapd import Slapd  # noqa: E402
+    ds = Slapd(ldaps=True)
+    ds.start()
+    atexit.register(ds.stop)
+    try:
+        yield ds
+    finally:
+        ds.stop()
+
+
+@pytest.fixture(scope="session")
+def users_pg(pg):
+    """A PostgreSQL server for SQL resolvers: the suite's own with TESSERA_DB=postgres, else a
+    private cluster started for the session."""
+    if pg is not None:
+        yield pg
+        return
+    cluster = PgCluster()
+    atexit.register(cluster.stop)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

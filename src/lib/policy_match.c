@@ -1,0 +1,945 @@
+/*
+ * policy_match.c — evaluating the compiled policy set (policy.h):
+ * privacyIDEA's match_policies (every field, client networks, time ranges,
+ * extended conditions), the combination of action values (priorities,
+ * conflicts, highest limit), Match.allowed and ui_get_rights.
+ *
+ * Everything here only reads the set, which is immutable once built, so
+ * any number of threads may evaluate one snapshot at the same time.  It
+ * must not touch the database: what conditions need about users and
+ * tokens comes through struct policy_env callbacks.
+ */
+#include "policy_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "policy_defs.h"
+
+/* What one evaluation knows; data behind callbacks is fetched once. */
+struct match_state {
+	const struct policy_match *m;
+	const struct policy_env *env;
+	struct policy_net client;
+	int client_ok;
+	int dow, minute, time_done;
+	int userinfo_done, token_done, resolvers_done;
+	const json_t *userinfo, *token;
+	const char *const *resolvers;
+};
+
+/* ---- hits ---- */
+
+static int hits_push(struct policy_hits *h, const struct policy *p)
+{
+	if (!h->v) {
+		h->v = h->small;
+		h->cap = sizeof(h->small) / sizeof(h->small[0]);
+	}
+	if (h->n == h->cap) {
+		size_t ncap = h->cap * 2;
+		const struct policy **nv = malloc(ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		memcpy(nv, h->v, h->n * sizeof(*nv));
+		if (h->v != h->small)
+			free(h->v);
+		h->v = nv;
+		h->cap = ncap;
+	}
+	h->v[h->n++] = p;
+	return 0;
+}
+
+void policy_hits_free(struct policy_hits *h)
+{
+	if (h->v && h->v != h->small)
+		free(h->v);
+	h->v = NULL;
+	h->n = h->cap = 0;
+}
+
+void policy_hits_audit(const struct policy_hits *hits, char *buf, size_t len)
+{
+	if (!len)
+		return;
+	for (size_t i = 0; i < hits->n; i++) {
+		const char *name = hits->v[i]->name;
+		size_t used = strnlen(buf, len), nl = strlen(name);
+		/* each name once */
+		int seen = 0;
+		for (const char *q = buf; *q && !seen; q += strcspn(q, ","), q += *q == ',')
+			seen = strcspn(q, ",") == nl && !strncmp(q, name, nl);
+		if (seen)
+			continue;
+		size_t need = nl + (used ? 1 : 0);
+		if (used + need >= len)
+			return;
+		snprintf(buf + used, len - used, "%s%s", used ? "," : "", name);
+	}
+}
+
+/* ---- Python's repr for error messages ---- */
+
+static const char *repr(const char *s, char *buf, size_t len)
+{
+	struct policy_buf b = { 0 };
+	policy_buf_repr(&b, s);
+	snprintf(buf, len, "%s", b.s && !b.oom ? b.s : "''");
+	free(b.s);
+	return buf;
+}
+
+/* ---- field filters ---- */
+
+static int entries_pass(const struct policy_entries *l, const char *value)
+{
+	if (!value || l->n == 0)
+		return 1;
+	int found, excluded;
+	policy_entries_search(l, value, &found, &excluded);
+	return found && !excluded;
+}
+
+/* An empty action list in privacyIDEA is {"": True}: it matches no action. */
+static int action_pass(const struct policy *p, const char *action)
+{
+	if (!action)
+		return 1;
+	int found = 0, excluded = 0;
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct policy_entry *e = &p->actions[i].key;
+		if (e->neg && !strcmp(action, e->text + 1))
+			excluded = 1;
+		else if (!strcmp(e->text, "*") || !strcmp(e->text, action))
+			found = 1;
+		else if (e->re && policy_re_match(e->re, action) == 1)
+			found = 1;
+	}
+	return found && !excluded;
+}
+
+static int resolvers_of_user(struct match_state *st, struct error *err)
+{
+	if (st->resolvers_done)
+		return 0;
+	st->resolvers_done = 1;
+	const struct policy_env *env = st->env;
+	if (env && env->user_resolvers &&
+	    env->user_resolvers(env->ctx, st->m->user, st->m->realm, &st->resolvers, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* 1 pass, 0 drop, -1 error. */
+static int resolver_pass(struct match_state *st, const struct policy *p, struct error *err)
+{
+	const char *resolver = st->m->resolver;
+	if (!resolver || p->resolver.n == 0)
+		return 1;
+	if (!p->check_all_resolvers)
+		return entries_pass(&p->resolver, resolver);
+	const struct policy_match *m = st->m;
+	if (!m->realm || !*m->realm || !m->user || !*m->user)
+		return 0;
+	if (resolvers_of_user(st, err) < 0)
+		return -1;
+	for (const char *const *r = st->resolvers; r && *r; r++)
+		if (entries_pass(&p->resolver, *r))
+			return 1;
+	return 0;
+}
+
+static int pinode_pass(const struct policy *p, const char *pinode)
+{
+	if (!pinode || p->n_pinode == 0)
+		return 1;
+	for (size_t i = 0; i < p->n_pinode; i++)
+		if (!strcmp(p->pinode[i], pinode))
+			return 1;
+	return 0;
+}
+
+static int net_contains(const struct policy_net *net, const struct policy_net *ip)
+{
+	if (!net->valid || net->family != ip->family)
+		return 0;
+	int full = net->prefix / 8, rest = net->prefix % 8;
+	if (memcmp(net->addr, ip->addr, (size_t)full) != 0)
+		return 0;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+		if ((net->addr[full] & mask) != (ip->addr[full] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+static int client_pass(const struct match_state *st, const struct policy *p)
+{
+	if (!st->m->client || p->n_clients == 0)
+		return 1;
+	if (!st->client_ok)
+		return 0;
+	int found = 0, excluded = 0;
+	for (size_t i = 0; i < p->n_clients; i++)
+		if (net_contains(&p->clients[i], &st->client)) {
+			if (p->clients[i].neg)
+				excluded = 1;
+			else
+				found = 1;
+		}
+	return found && !excluded;
+}
+
+static int day_in(int d, int from, int to)
+{
+	return from <= to ? (d >= from && d <= to) : (d >= from || d <= to);
+}
+
+static int time_pass(struct match_state *st, const struct policy *p)
+{
+	if (!p->time[0])
+		return 1;
+	if (!p->time_ok)
+		return 0;
+	if (!st->time_done) { /* only when a policy has a time: localtime_r is not free */
+		time_t now = st->m->now ? st->m->now : time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		st->dow = tm.tm_wday == 0 ? 7 : tm.tm_wday;
+		st->minute = tm.tm_hour * 60 + tm.tm_min;
+		st->time_done = 1;
+	}
+	int prev_day = st->dow == 1 ? 7 : st->dow - 1;
+	for (size_t i = 0; i < p->n_ranges; i++) {
+		const struct policy_time *t = &p->ranges[i];
+		if (t->start <= t->end) {
+			if (day_in(st->dow, t->dow_start, t->dow_end) && st->minute >= t->start && st->minute <= t->end)
+				return 1;
+		} else if ((day_in(st->dow, t->dow_start, t->dow_end) && st->minute >= t->start) ||
+			   (day_in(prev_day, t->dow_start, t->dow_end) && st->minute <= t->end)) {
+			return 1; /* a night range started on a listed day */
+		}
+	}
+	return 0;
+}
+
+/* ---- conditions ---- */
+
+/* The text of a scalar as Python's str() (strings as they are). */
+static const char *scalar_text(const json_t *v, char *buf, size_t len)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING: return json_string_value(v);
+	case JSON_INTEGER: snprintf(buf, len, "%lld", (long long)json_integer_value(v)); return buf;
+	case JSON_REAL: snprintf(buf, len, "%.17g", json_real_value(v)); return buf;
+	case JSON_TRUE: return "True";
+	case JSON_FALSE: return "False";
+	case JSON_NULL: return "None";
+	default: return NULL;
+	}
+}
+
+/* int(left or 0): 0 ok, -1 not an integer. */
+static int python_int(const json_t *v, long long *out)
+{
+	switch (json_typeof(v)) {
+	case JSON_INTEGER: *out = json_integer_value(v); return 0;
+	case JSON_TRUE: *out = 1; return 0;
+	case JSON_FALSE:
+	case JSON_NULL: *out = 0; return 0;
+	case JSON_REAL: {
+		double d = json_real_value(v);
+		if (!isfinite(d) || fabs(d) > 9.2e18)
+			return -1;
+		*out = (long long)d;
+		return 0;
+	}
+	case JSON_ARRAY: *out = 0; return json_array_size(v) ? -1 : 0;
+	case JSON_OBJECT: *out = 0; return json_object_size(v) ? -1 : 0;
+	case JSON_STRING: break;
+	}
+	const char *s = json_string_value(v);
+	if (!*s) {
+		*out = 0;
+		return 0;
+	}
+	char digits[40];
+	size_t n = 0;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '+' || *s == '-')
+		digits[n++] = *s++;
+	int last_digit = 0;
+	for (; *s && !isspace((unsigned char)*s); s++) {
+		if (*s == '_' && last_digit && isdigit((unsigned char)s[1])) {
+			last_digit = 0;
+			continue;
+		}
+		if (!isdigit((unsigned char)*s) || n >= sizeof(digits) - 1)
+			return -1;
+		digits[n++] = *s;
+		last_digit = 1;
+	}
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s || !last_digit)
+		return -1;
+	digits[n] = '\0';
+	errno = 0;
+	*out = strtoll(digits, NULL, 10);
+	return errno ? -1 : 0;
+}
+
+/* compare_values: 1 true, 0 false, -1 invalid comparison. */
+static int compare(const json_t *left, const struct policy_cond *k)
+{
+	char buf[64];
+	int r;
+	const char *text = scalar_text(left, buf, sizeof(buf));
+	switch (k->cmp) {
+	case CMP_EQUALS:
+		r = text && !strcmp(text, k->value);
+		break;
+	case CMP_CONTAINS:
+		if (!json_is_array(left))
+			return -1;
+		r = 0;
+		for (size_t i = 0; i < json_array_size(left) && !r; i++) {
+			const char *t = scalar_text(json_array_get(left, i), buf, sizeof(buf));
+			r = t && !strcmp(t, k->value);
+		}
+		break;
+	case CMP_IN:
+		if (!k->items_ok)
+			return -1;
+		r = 0;
+		for (size_t i = 0; text && i < k->n_items && !r; i++)
+			r = !strcmp(text, k->items[i]);
+		break;
+	case CMP_MATCHES:
+		if (!k->re || !text)
+			return -1;
+		r = policy_re_match(k->re, text);
+		if (r < 0)
+			return -1;
+		break;
+	case CMP_LT:
+	case CMP_GT: {
+		long long v;
+		if (!k->num_ok || python_int(left, &v) < 0)
+			return -1;
+		return k->cmp == CMP_LT ? v < k->num : v > k->num;
+	}
+	default:
+		return -1;
+	}
+	return k->negate ? !r : r;
+}
+
+static int fetch_userinfo(struct match_state *st, struct error *err)
+{
+	if (!st->userinfo_done) {
+		st->userinfo_done = 1;
+		if (st->env && st->env->userinfo && st->env->userinfo(st->env->ctx, &st->userinfo, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int fetch_token(struct match_state *st, struct error *err)
+{
+	if (!st->token_done) {
+		st->token_done = 1;
+		if (st->env && st->env->token && st->env->token(st->env->ctx, &st->token, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int policy_error(struct error *err, const char *fmt, const char *name, const char *extra)
+{
+	char n[300], x[300];
+	repr(name, n, sizeof(n));
+	if (extra)
+		repr(extra, x, sizeof(x));
+	/* fmt has one or two %s: the policy name, then the key */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	return err_set(err, ERRK_POLICY, ERR_POLICY, fmt, n, extra ? x : "");
+#pragma GCC diagnostic pop
+}
+
+/* An info dict condition (userinfo, tokeninfo). */
+static int info_cond(const struct policy *p, const struct policy_cond *k, const json_t *info, const char *type,
+		     int *ok, struct error *err)
+{
+	char fmt[128];
+	if (!info) {
+		snprintf(fmt, sizeof(fmt), "Policy %%s has condition on %s, but an according object is not available",
+			 type);
+		return policy_error(err, fmt, p->name, NULL);
+	}
+	const json_t *left = json_is_object(info) ? json_object_get(info, k->key) : NULL;
+	if (!left) {
+		snprintf(fmt, sizeof(fmt), "Unknown key in the %s conditions of policy %%s", type);
+		return policy_error(err, fmt, p->name, NULL);
+	}
+	int r = compare(left, k);
+	if (r < 0) {
+		snprintf(fmt, sizeof(fmt), "Invalid comparison in the %s conditions of policy %%s", type);
+		return policy_error(err, fmt, p->name, NULL);
+	}
+	*ok = r;
+	return 0;
+}
+
+/* A request condition (header, environment): missing or empty is an error. */
+static int request_cond(const struct policy *p, const struct policy_cond *k,
+			const char *(*get)(void *, const char *), void *ctx, int header, int *ok, struct error *err)
+{
+	if (!get)
+		return policy_error(err,
+				    header ? "Policy %s has conditions on headers %s, but HTTP header is not available"
+					   : "Policy %s has conditions on environment %s, but HTTP environment is not available",
+				    p->name, k->key);
+	const char *v = get(ctx, k->key);
+	if (!v || !*v)
+		return policy_error(err,
+				    header ? "Unknown HTTP header key referenced in condition of policy %s: %s"
+					   : "Unknown HTTP environment key referenced in condition of policy %s: %s",
+				    p->name, k->key);
+	json_t *left = json_string(v);
+	int r = left ? compare(left, k) : -1;
+	json_decref(left);
+	if (r < 0)
+		return policy_error(err,
+				    header ? "Invalid comparison in the HTTP header conditions of policy %s"
+					   : "Invalid comparison in the HTTP environment conditions of policy %s",
+				    p->name, NULL);
+	*ok = r;
+	return 0;
+}
+
+/* 1 all checked conditions hold, 0 one fails, -1 error. */
+static int conditions_pass(struct match_state *st, const struct policy *p, struct error *err)
+{
+	enum policy_conditions mode = st->m->conditions;
+	if (mode == POLICY_COND_NONE)
+		return 1;
+	const struct policy_env *env = st->env;
+	for (size_t i = 0; i < p->n_conds; i++) {
+		const struct policy_cond *k = &p->conds[i];
+		if ((mode == POLICY_COND_USERINFO && k->sec != SEC_USERINFO) || !k->active)
+			continue;
+		int ok = 0;
+		switch (k->sec) {
+		case SEC_USERINFO:
+			if (fetch_userinfo(st, err) < 0 || info_cond(p, k, st->userinfo, "userinfo", &ok, err) < 0)
+				return -1;
+			break;
+		case SEC_TOKENINFO:
+			if (fetch_token(st, err) < 0 ||
+			    info_cond(p, k, st->token ? json_object_get(st->token, "info") : NULL, "tokeninfo", &ok,
+				      err) < 0)
+				return -1;
+			break;
+		case SEC_TOKEN: {
+			if (fetch_token(st, err) < 0)
+				return -1;
+			if (!st->token)
+				return policy_error(err, "Policy %s has conditions on tokens, but a token object is not available",
+						    p->name, NULL);
+			const json_t *left = json_object_get(st->token, k->key);
+			if (!left)
+				return policy_error(err, "Unknown key in the token conditions of policy %s", p->name, NULL);
+			ok = compare(left, k);
+			if (ok < 0)
+				return policy_error(err, "Invalid comparison in the 'token' conditions of policy %s",
+						    p->name, NULL);
+			break;
+		}
+		case SEC_HEADER:
+			if (request_cond(p, k, env ? env->header : NULL, env ? env->ctx : NULL, 1, &ok, err) < 0)
+				return -1;
+			break;
+		case SEC_ENVIRON:
+			if (request_cond(p, k, env ? env->environ : NULL, env ? env->ctx : NULL, 0, &ok, err) < 0)
+				return -1;
+			break;
+		default:
+			return policy_error(err, "Policy %s has condition with unknown section", p->name, NULL);
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- matching ---- */
+
+static int state_init(struct match_state *st, const struct policy_match *m, const struct policy_env *env,
+		      struct error *err)
+{
+	memset(st, 0, sizeof(*st));
+	st->m = m;
+	st->env = env;
+	if (!m->scope)
+		return err_internal(err, "policy match without a scope");
+	if (m->client) {
+		if (!*m->client)
+			return err_param(err, "client argument must be a non-empty string");
+		st->client_ok = policy_parse_ip(m->client, &st->client) == 0;
+	}
+	return 0;
+}
+
+/* Within one priority privacyIDEA lists the policies that name the client
+ * before those without a client list (it appends the latter). */
+static void order_client_first(struct policy_hits *h)
+{
+	for (size_t i = 0; i < h->n;) {
+		size_t j = i;
+		while (j < h->n && h->v[j]->priority == h->v[i]->priority)
+			j++;
+		/* stable partition of [i, j) by "has a client list" */
+		for (size_t a = i + 1; a < j; a++) {
+			const struct policy *p = h->v[a];
+			if (!p->n_clients)
+				continue;
+			size_t b = a;
+			while (b > i && !h->v[b - 1]->n_clients) {
+				h->v[b] = h->v[b - 1];
+				b--;
+			}
+			h->v[b] = p;
+		}
+		i = j;
+	}
+}
+
+/* The candidates of a match in priority order: every active policy of the
+ * scope, or with an action only those naming it plus the pattern ones. */
+struct cursor {
+	const struct policy *const *a, *const *b;
+	size_t na, nb, i, j;
+};
+
+static void cursor_init(struct cursor *c, const struct policy_set *ps, int idx, const char *action)
+{
+	memset(c, 0, sizeof(*c));
+	if (!ps)
+		return;
+	if (!action) {
+		c->a = ps->active[idx];
+		c->na = ps->n_active[idx];
+		return;
+	}
+	const struct policy_action_list *l = policy_index_find(&ps->index[idx], action);
+	if (l) {
+		c->a = l->v;
+		c->na = l->n;
+	}
+	c->b = ps->index[idx].generic;
+	c->nb = ps->index[idx].n_generic;
+}
+
+static const struct policy *cursor_next(struct cursor *c)
+{
+	if (c->i < c->na && (c->j >= c->nb || c->a[c->i]->ordinal < c->b[c->j]->ordinal))
+		return c->a[c->i++];
+	if (c->j < c->nb) {
+		const struct policy *p = c->b[c->j++];
+		if (c->i < c->na && c->a[c->i] == p) /* in both lists */
+			c->i++;
+		return p;
+	}
+	return NULL;
+}
+
+static int match_run(const struct policy_set *ps, struct match_state *st, struct policy_hits *out,
+		     struct error *err)
+{
+	const struct policy_match *m = st->m;
+	int idx = policy_scope_index(m->scope), admin = idx == PS_ADMIN;
+	struct cursor cur;
+	const struct policy *p;
+	memset(out, 0, sizeof(*out));
+	cursor_init(&cur, ps, idx, m->action);
+	while ((p = cursor_next(&cur))) {
+		if (idx == PS_OTHER && strcmp(p->scope, m->scope))
+			continue;
+		if (!action_pass(p, m->action) || !entries_pass(&p->user, m->user) ||
+		    !entries_pass(&p->realm, m->realm))
+			continue;
+		if (admin && (!entries_pass(&p->adminrealm, m->adminrealm) || !entries_pass(&p->adminuser, m->adminuser)))
+			continue;
+		int r = resolver_pass(st, p, err);
+		if (r < 0)
+			goto fail;
+		if (!r || !pinode_pass(p, m->pinode) || !client_pass(st, p) || !time_pass(st, p))
+			continue;
+		if (hits_push(out, p) < 0) {
+			err_internal(err, "out of memory");
+			goto fail;
+		}
+	}
+	if (m->client)
+		order_client_first(out);
+	size_t keep = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		int r = conditions_pass(st, out->v[i], err);
+		if (r < 0)
+			goto fail;
+		if (r)
+			out->v[keep++] = out->v[i];
+	}
+	out->n = keep;
+	return 0;
+fail:
+	policy_hits_free(out);
+	return -1;
+}
+
+int policy_match(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
+		 struct policy_hits *out, struct error *err)
+{
+	struct match_state st;
+	memset(out, 0, sizeof(*out));
+	if (state_init(&st, m, env, err) < 0)
+		return -1;
+	return match_run(ps, &st, out, err);
+}
+
+int policy_any(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
+	       struct error *err)
+{
+	struct policy_hits h;
+	if (policy_match(ps, m, env, &h, err) < 0)
+		return -1;
+	int any = h.n > 0;
+	policy_hits_free(&h);
+	return any;
+}
+
+size_t policy_scope_active(const struct policy_set *ps, const char *scope)
+{
+	if (!ps || !scope)
+		return 0;
+	int idx = policy_scope_index(scope);
+	if (idx != PS_OTHER)
+		return ps->n_active[idx];
+	size_t n = 0;
+	for (size_t i = 0; i < ps->n_active[idx]; i++)
+		n += !strcmp(ps->active[idx][i]->scope, scope);
+	return n;
+}
+
+int policy_allowed(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
+		   struct error *err)
+{
+	int any = policy_any(ps, m, env, err);
+	if (any != 0)
+		return any;
+	return policy_scope_active(ps, m->scope) == 0;
+}
+
+int policy_check_right(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
+		       struct error *err)
+{
+	int ok = policy_allowed(ps, m, env, err);
+	if (ok < 0)
+		return -1;
+	if (ok)
+		return 0;
+	return err_set(err, ERRK_POLICY, ERR_POLICY, "%s actions are defined, but the action %s is not allowed!",
+		       !strcmp(m->scope, "admin") ? "Admin" : !strcmp(m->scope, "user") ? "User" : m->scope,
+		       m->action ? m->action : "");
+}
+
+/* ---- action values ---- */
+
+struct vlist {
+	struct vitem {
+		char *value;
+		const struct policy *p;
+	} *v;
+	size_t n, cap;
+};
+
+static void vlist_free(struct vlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].value);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int vlist_add(struct vlist *l, const char *s, size_t len, const struct policy *p)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 8;
+		struct vitem *nv = realloc(l->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	char *v = strndup(s, len);
+	if (!v)
+		return -1;
+	l->v[l->n].value = v;
+	l->v[l->n++].p = p;
+	return 0;
+}
+
+/* extract_action_values over hits into (value, policy) pairs, in order. */
+static int extract_values(const struct policy_hits *h, const char *action, unsigned flags, struct vlist *out,
+			  size_t *considered, struct error *err)
+{
+	size_t n = h->n;
+	if ((flags & POLICY_UNIQUE) && n) {
+		n = 1;
+		while (n < h->n && h->v[n]->priority == h->v[0]->priority)
+			n++;
+	}
+	*considered = n;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		const struct policy *p = h->v[i];
+		const char *val = NULL;
+		if (!policy_action_get(p, action, &val) || !val)
+			continue; /* matched through a pattern, or a bare action: no value */
+		size_t len = strlen(val);
+		int rc = 0;
+		if (len >= 2 && val[0] == '\'' && val[len - 1] == '\'')
+			rc = vlist_add(out, val + 1, len - 2, p);
+		else if (flags & POLICY_ALLOW_WHITESPACE)
+			rc = vlist_add(out, val, len, p);
+		else
+			for (size_t a = 0; rc == 0 && a < len;) {
+				while (a < len && isspace((unsigned char)val[a]))
+					a++;
+				size_t b = a;
+				while (b < len && !isspace((unsigned char)val[b]))
+					b++;
+				if (b > a)
+					rc = vlist_add(out, val + a, b - a, p);
+				a = b;
+			}
+		if (rc < 0) {
+			vlist_free(out);
+			return err_internal(err, "out of memory");
+		}
+	}
+	return 0;
+}
+
+static size_t distinct_values(const struct vlist *l)
+{
+	size_t d = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		size_t j = 0;
+		while (j < i && strcmp(l->v[j].value, l->v[i].value))
+			j++;
+		d += j == i;
+	}
+	return d;
+}
+
+static int conflict_error(const struct policy_hits *h, size_t n, struct error *err)
+{
+	struct policy_buf b = { 0 };
+	policy_buf_str(&b, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			policy_buf_str(&b, ", ");
+		policy_buf_repr(&b, h->v[i]->name);
+	}
+	policy_buf_str(&b, "]");
+	err_set(err, ERRK_POLICY, ERR_POLICY, "There are policies with conflicting actions: %s",
+		b.oom ? "[...]" : b.s);
+	free(b.s);
+	return -1;
+}
+
+/* Match, then extract; *hits stays valid for the caller (free it). */
+static int values_of(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
+		     unsigned flags, struct policy_hits *h, struct vlist *vl, struct error *err)
+{
+	size_t considered;
+	if (!m->action)
+		return err_internal(err, "action values without an action");
+	if (policy_match(ps, m, env, h, err) < 0)
+		return -1;
+	if (extract_values(h, m->action, flags, vl, &considered, err) < 0) {
+		policy_hits_free(h);
+		return -1;
+	}
+	if ((flags & POLICY_UNIQUE) && distinct_values(vl) > 1) {
+		conflict_error(h, considered, err);
+		vlist_free(vl);
+		policy_hits_free(h);
+		return -1;
+	}
+	return 0;
+}
+
+int policy_action_values(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
+			 unsigned flags, json_t **out, struct error *err)
+{
+	struct policy_hits h;
+	struct vlist vl;
+	*out = NULL;
+	if (values_of(ps, m, env, flags, &h, &vl, err) < 0)
+		return -1;
+	json_t *o = json_object();
+	for (size_t i = 0; i < vl.n; i++) {
+		json_t *names = json_object_get(o, vl.v[i].value);
+		if (!names) {
+			names = json_array();
+			json_object_set_new(o, vl.v[i].value, names);
+		}
+		json_t *nm = json_string(vl.v[i].p->name);
+		int dup = 0;
+		for (size_t k = 0; k < json_array_size(names) && !dup; k++)
+			dup = json_equal(json_array_get(names, k), nm);
+		if (dup)
+			json_decref(nm);
+		else
+			json_array_append_new(names, nm);
+	}
+	vlist_free(&vl);
+	policy_hits_free(&h);
+	*out = o;
+	return 0;
+}
+
+int policy_action_unique(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
+			 unsigned flags, char **value, const char **policy, struct error *err)
+{
+	struct policy_hits h;
+	struct vlist vl;
+	*value = NULL;
+	if (policy)
+		*policy = NULL;
+	if (values_of(ps, m, env, flags | POLICY_UNIQUE, &h, &vl, err) < 0)
+		return -1;
+	int found = vl.n > 0;
+	if (found) {
+		*value = vl.v[0].value;
+		vl.v[0].value = NULL;
+		if (policy)
+			*policy = vl.v[0].p->name;
+	}
+	vlist_free(&vl);
+	policy_hits_free(&h);
+	return found;
+}
+
+int policy_action_max_int(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
+			  long long *out, struct error *err)
+{
+	struct policy_hits h;
+	struct vlist vl;
+	if (values_of(ps, m, env, 0, &h, &vl, err) < 0)
+		return -1;
+	int found = 0;
+	for (size_t i = 0; i < vl.n; i++) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(vl.v[i].value, &end, 10);
+		if (errno || *end || end == vl.v[i].value) {
+			log_warning("policy %s: %s=%s is not an integer; ignored", vl.v[i].p->name, m->action,
+				    vl.v[i].value);
+			continue;
+		}
+		if (!found || v > *out)
+			*out = v;
+		found = 1;
+	}
+	vlist_free(&vl);
+	policy_hits_free(&h);
+	return found;
+}
+
+int policy_check_conflicts(const struct policy_hits *hits, const char *action, struct error *err)
+{
+	if (hits->n < 2)
+		return 0;
+	const char *first = NULL;
+	int has_first = policy_action_get(hits->v[0], action, &first);
+	for (size_t i = 1; i < hits->n && hits->v[i]->priority == hits->v[0]->priority; i++) {
+		const char *v = NULL;
+		int has = policy_action_get(hits->v[i], action, &v);
+		if (has != has_first || (!v) != (!first) || (v && strcmp(v, first)))
+			return err_set(err, ERRK_POLICY, ERR_POLICY, "Contradicting %s policies.", action);
+	}
+	return 0;
+}
+
+/* ---- rights ---- */
+
+static int rights_add(json_t *a, const char *s)
+{
+	for (size_t i = 0; i < json_array_size(a); i++)
+		if (!strcmp(json_string_value(json_array_get(a, i)), s))
+			return 0;
+	return json_array_append_new(a, json_string(s));
+}
+
+int policy_rights(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
+		  json_t **out, struct error *err)
+{
+	struct policy_match q = *m;
+	*out = NULL;
+	q.action = NULL;
+	if (!strcmp(m->scope, "admin")) {
+		/* During an admin's login there is no user, token or request
+		 * context for conditions: privacyIDEA skips them. */
+		q.user = q.realm = q.resolver = NULL;
+		q.conditions = POLICY_COND_NONE;
+	} else if (!strcmp(m->scope, "user")) {
+		q.adminuser = q.adminrealm = NULL;
+		q.conditions = POLICY_COND_USERINFO;
+	} else {
+		return err_set(err, ERRK_POLICY, ERR_POLICY, "Unknown scope: %s", m->scope);
+	}
+	json_t *a = json_array();
+	if (policy_scope_active(ps, m->scope) == 0) {
+		for (size_t i = 0; i < policy_defs_count; i++)
+			if (!strcmp(policy_defs[i].scope, m->scope))
+				rights_add(a, policy_defs[i].action);
+		*out = a;
+		return 0;
+	}
+	struct policy_hits h;
+	if (policy_match(ps, &q, env, &h, err) < 0) {
+		json_decref(a);
+		return -1;
+	}
+	for (size_t i = 0; i < h.n; i++)
+		for (size_t k = 0; k < h.v[i]->n_actions; k++) {
+			const struct policy_action *act = &h.v[i]->actions[k];
+			if (act->value && !*act->value)
+				continue; /* "key=" is falsy */
+			rights_add(a, act->key.text);
+			if (act->value) {
+				struct policy_buf b = { 0 };
+				policy_buf_fmt(&b, "%s=%s", act->key.text, act->value);
+				if (!b.oom)
+					rights_add(a, b.s);
+				free(b.s);
+			}
+		}
+	policy_hits_free(&h);
+	*out = a;
+	return 0;
+}

@@ -1,0 +1,868 @@
+/*
+ * token_auth.c — deciding an authentication (privacyIDEA's
+ * check_token_list, check_user_pass, check_serial_pass) and the
+ * challenges of challenge-response (create_challenges_from_tokens,
+ * check_challenge_response, polltransaction).
+ *
+ * Two phases.  (A) Without a transaction: classify every token — PIN
+ * checks (pin.h, constant time) and OTP computations (the type's pure
+ * check_otp) — so that slow work (a legacy PIN hash) never holds the
+ * write lock.  (B) One write transaction: lock the tokens involved, apply
+ * what matched with conditional updates (an OTP counter only moves
+ * forward: the loser of a race sees its value as used), re-read the live
+ * state (failcount, active, auth counters) and decide exactly as
+ * privacyIDEA does, then commit.  No SQL here.
+ */
+#include "token.h"
+#include "token_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "app.h"
+#include "crypto.h"
+#include "log.h"
+#include "pin.h"
+#include "tokens/tokentype.h"
+#include "../db/db.h"
+
+enum klass { K_INVALID = 0, K_PINMATCH, K_VALID, K_CHAL_RESP, K_CHAL_REQ };
+
+struct cand {
+	struct token *t;
+	enum klass k;
+	int64_t counter;
+	struct otp_match m;
+	char *otp;          /* the OTP part, for previous-OTP detection */
+	char *new_pin_hash; /* re-store of a legacy PIN hash            */
+	int replay;         /* matched, but the value was used meanwhile */
+	int gone;           /* deleted meanwhile (a used registration code) */
+	int64_t challenge_id; /* the challenge a response answered      */
+};
+
+struct auth {
+	struct token_ctx *x;
+	struct cand *c;
+	size_t n;
+	const char *pass;
+	const char *txid;
+	json_t *options;
+	json_t *reply;
+	int success;
+	int no_auth_counter;
+};
+
+void token_auth_result_clear(struct token_auth_result *r)
+{
+	json_decref(r->detail);
+	memset(r, 0, sizeof(*r));
+}
+
+static void now_ts(char buf[DB_TS_LEN], int64_t add_seconds)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	db_timestamp(buf, (int64_t)tv.tv_sec + add_seconds, (long)tv.tv_usec);
+}
+
+static const char *opt_str(json_t *options, const char *name)
+{
+	json_t *v = options ? json_object_get(options, name) : NULL;
+	return json_is_string(v) && *json_string_value(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- checks on the live state (TokenClass.check_all) ---- */
+
+/* failcounter_clear_timeout: a token locked by its failcounter is
+ * unlocked once the timeout (minutes) after reaching maxfail has passed. */
+static int check_reset_failcount(struct auth *a, struct token *t, struct error *err)
+{
+	long long timeout = token_config_int(a->x, "failcounter_clear_timeout", 0);
+	if (timeout <= 0 || t->r.failcount <= 0)
+		return 0;
+	const char *last = token_info(t, "failcounter_exceeded", NULL);
+	int64_t when;
+	if (!last || token_parse_date(last, &when) < 0)
+		return 0;
+	if (time(NULL) > when + timeout * 60)
+		return token_reset_failcount(a->x, t, err);
+	return 0;
+}
+
+static int check_validity(const struct token *t)
+{
+	int64_t now = time(NULL), when;
+	const char *s = token_info(t, "validity_period_start", NULL);
+	if (s && *s && token_parse_date(s, &when) == 0 && when > now)
+		return 0;
+	s = token_info(t, "validity_period_end", NULL);
+	if (s && *s && token_parse_date(s, &when) == 0 && when < now)
+		return 0;
+	return 1;
+}
+
+/* 1 fit, 0 not (the reason appended to msgs), -1 error. */
+static int check_all(struct auth *a, struct token *t, json_t *msgs, struct error *err)
+{
+	long long cam = token_info_int(t, "count_auth_max", 0);
+	long long csm = token_info_int(t, "count_auth_success_max", 0);
+	const char *why = NULL;
+	if ((cam && token_info_int(t, "count_auth", 0) >= cam) ||
+	    (csm && token_info_int(t, "count_auth_success", 0) >= csm)) {
+		why = "Authentication counter exceeded";
+	} else if (!t->r.active) {
+		why = "Token is disabled";
+	} else {
+		if (check_reset_failcount(a, t, err) < 0)
+			return -1;
+		if (t->r.failcount >= t->r.maxfail)
+			why = "Failcounter exceeded";
+		else if (!check_validity(t))
+			why = "Outside validity period";
+	}
+	if (why) {
+		json_array_append_new(msgs, json_string(why));
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- counters kept in tokeninfo ---- */
+
+static int add_info_count(struct auth *a, struct token *t, const char *key, struct error *err)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%lld", token_info_int(t, key, 0) + 1);
+	return token_set_info(a->x, t, key, buf, NULL, err);
+}
+
+static int inc_count_auth(struct auth *a, struct token *t, struct error *err)
+{
+	return a->no_auth_counter ? 0 : add_info_count(a, t, "count_auth", err);
+}
+
+static int inc_count_auth_success(struct auth *a, struct token *t, struct error *err)
+{
+	if (a->no_auth_counter)
+		return 0;
+	if (add_info_count(a, t, "count_auth_success", err) < 0)
+		return -1;
+	return add_info_count(a, t, "count_auth", err);
+}
+
+/* TokenClass.inc_failcount: atomic, capped at maxfail; reaching maxfail
+ * stamps failcounter_exceeded. */
+static int inc_failcount(struct auth *a, struct token *t, struct error *err)
+{
+	int fc = 0, mf = 0, changed = 0;
+	if (store_token_inc_failcount(a->x->c, t->r.id, &fc, &mf, &changed, err) < 0)
+		return -1;
+	t->r.failcount = fc;
+	t->r.maxfail = mf;
+	if (changed && fc == mf) {
+		char buf[40];
+		token_format_date(time(NULL), buf, sizeof(buf));
+		return token_set_info(a->x, t, "failcounter_exceeded", buf, NULL, err);
+	}
+	return 0;
+}
+
+static int set_last_auth(struct auth *a, struct token *t, struct error *err)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	struct tm tm;
+	time_t s = tv.tv_sec;
+	gmtime_r(&s, &tm);
+	char buf[64], frac[16];
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(frac, sizeof(frac), ".%06ld+00:00", (long)tv.tv_usec);
+	strncat(buf, frac, sizeof(buf) - strlen(buf) - 1);
+	return token_set_info(a->x, t, "last_auth", buf, NULL, err);
+}
+
+/* A successful token: counters, failcounter reset, last_auth and the
+ * type's post_success (a registration token deletes itself). */
+static int on_success(struct auth *a, struct token *t, struct error *err)
+{
+	if (t->type && t->type->delete_on_success)
+		return store_token_delete(a->x->c, t->r.id, t->r.serial, err);
+	if (inc_count_auth_success(a, t, err) < 0)
+		return -1;
+	if (t->r.failcount && token_reset_failcount(a->x, t, err) < 0)
+		return -1;
+	return set_last_auth(a, t, err);
+}
+
+/* Apply what a matched OTP consumes; *ok = 0 when it was used meanwhile. */
+static int consume(struct auth *a, struct cand *c, int *ok, struct error *err)
+{
+	*ok = 1;
+	if (c->m.set_count) {
+		if (store_token_consume_count(a->x->c, c->t->r.id, c->m.new_count, ok, err) < 0)
+			return -1;
+		if (!*ok)
+			return 0;
+		c->t->r.count = c->m.new_count;
+	}
+	if (c->m.consume_info[0]) {
+		int64_t n = 0;
+		if (store_tokeninfo_delete(a->x->c, c->t->r.id, c->m.consume_info, &n, err) < 0)
+			return -1;
+		if (n != 1) {
+			*ok = 0;
+			return 0;
+		}
+		json_object_del(c->t->info, c->m.consume_info);
+	}
+	if (c->m.set_shift && token_set_info(a->x, c->t, "timeShift", c->m.shift, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Tokeninfo the check wrote whatever its outcome (AutoResync memory). */
+static int apply_info(struct auth *a, struct cand *c, struct error *err)
+{
+	for (int i = 0; i < c->m.n_info_set && i < 2; i++)
+		if (token_set_info(a->x, c->t, c->m.info_set[i].key, c->m.info_set[i].value, NULL, err) < 0)
+			return -1;
+	for (int i = 0; i < c->m.n_info_del && i < 2; i++)
+		if (token_del_info(a->x, c->t, c->m.info_del[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Re-read failcount/active/… and the tokeninfo under the lock. */
+static int refresh(struct auth *a, struct token *t, struct error *err)
+{
+	struct store_token_state st;
+	int rc = store_token_state(a->x->c, t->r.id, &st, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return 1; /* deleted meanwhile */
+	t->r.active = st.active;
+	t->r.revoked = st.revoked;
+	t->r.locked = st.locked;
+	t->r.failcount = st.failcount;
+	t->r.maxfail = st.maxfail;
+	t->r.count = st.count;
+	json_t *info = NULL, *types = NULL;
+	if (store_tokeninfo_load(a->x->c, t->r.id, &info, &types, err) < 0)
+		return -1;
+	json_decref(t->info);
+	json_decref(t->info_type);
+	t->info = info;
+	t->info_type = types;
+	return 0;
+}
+
+/* ---- challenges ---- */
+
+static int gen_transaction_id(char out[21])
+{
+	return crypto_random_string(out, 20, "0123456789");
+}
+
+static long challenge_validity(struct auth *a, const struct token *t)
+{
+	long long v = token_config_int(a->x, "DefaultChallengeValidityTime", 120);
+	char key[96];
+	snprintf(key, sizeof(key), "%sChallengeValidityTime", t->r.tokentype);
+	key[0] = (char)(key[0] >= 'a' && key[0] <= 'z' ? key[0] - 32 : key[0]);
+	for (char *p = key + 1; *p && p < key + strlen(t->r.tokentype); p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	v = token_config_int(a->x, key, v);
+	return v > 0 && v < 31536000 ? (long)v : 120;
+}
+
+/* create_challenges_from_tokens: one common transaction id for all
+ * tokens fit for a challenge; reply gets multi_challenge and the flat
+ * deprecated duplicates of the last challenge. */
+static int create_challenges(struct auth *a, struct token **toks, size_t n, struct error *err)
+{
+	json_t *mc = json_array(), *msgs = json_array(), *txids = json_array();
+	char txid[21] = "";
+	for (size_t i = 0; i < n; i++) {
+		struct token *t = toks[i];
+		int fit = check_all(a, t, msgs, err);
+		if (fit < 0)
+			goto fail;
+		if (!fit)
+			continue;
+		if (!txid[0] && gen_transaction_id(txid) < 0) {
+			err_internal(err, "random generator failed");
+			goto fail;
+		}
+		/* policy: authentication.challenge_text, <type>_challenge_text */
+		const char *message = "please enter otp: ";
+		struct store_challenge ch = { 0 };
+		snprintf(ch.transaction_id, sizeof(ch.transaction_id), "%s", txid);
+		snprintf(ch.serial, sizeof(ch.serial), "%s", t->r.serial);
+		ch.challenge = (char *)opt_str(a->options, "challenge");
+		ch.session = (char *)opt_str(a->options, "session");
+		now_ts(ch.timestamp, 0);
+		now_ts(ch.expiration, challenge_validity(a, t));
+		if (store_challenge_insert(a->x->c, &ch, err) < 0)
+			goto fail;
+		json_array_append_new(msgs, json_string(message));
+		json_t *info = json_pack("{s:s,s:n,s:s,s:s,s:s,s:s}", "transaction_id", txid, "attributes", "serial",
+					 t->r.serial, "type", t->r.tokentype, "message", message, "client_mode",
+					 t->type && t->type->client_mode ? t->type->client_mode : "interactive");
+		json_object_update(a->reply, info);
+		json_array_append_new(mc, info);
+		json_array_append_new(txids, json_string(txid));
+	}
+	if (json_array_size(msgs)) {
+		size_t i;
+		json_t *m;
+		char *joined = NULL;
+		size_t len = 0;
+		json_array_foreach(msgs, i, m) {
+			const char *s = json_string_value(m);
+			char *nj = realloc(joined, len + strlen(s) + 3);
+			if (!nj) {
+				free(joined);
+				err_internal(err, "out of memory");
+				goto fail;
+			}
+			joined = nj;
+			if (i)
+				memcpy(joined + len, ", ", 2), len += 2;
+			memcpy(joined + len, s, strlen(s) + 1);
+			len += strlen(s);
+		}
+		json_object_set_new(a->reply, "message", json_string(joined));
+		free(joined);
+	}
+	json_object_set_new(a->reply, "multi_challenge", mc);
+	json_object_set_new(a->reply, "messages", msgs);
+	json_object_set_new(a->reply, "transaction_ids", txids);
+	if (json_array_size(mc))
+		json_object_set_new(a->reply, "preferred_client_mode", json_string("interactive"));
+	return (int)json_array_size(mc);
+fail:
+	json_decref(mc);
+	json_decref(msgs);
+	json_decref(txids);
+	return -1;
+}
+
+/* ---- phase A ---- */
+
+struct chal_find {
+	int64_t id;
+};
+
+static int first_challenge(void *ctx, const struct store_challenge *ch)
+{
+	((struct chal_find *)ctx)->id = ch->id;
+	return 1;
+}
+
+static int classify(struct auth *a, struct cand *c, struct error *err)
+{
+	struct token *t = c->t;
+	const struct token_type *ty = t->type;
+	c->counter = -1;
+	if (a->txid) {
+		/* a response: only tokens with a live challenge of this transaction */
+		char now[DB_TS_LEN];
+		struct chal_find f = { 0 };
+		now_ts(now, 0);
+		if (store_challenge_list(a->x->c, a->txid, t->r.serial, now, first_challenge, &f, err) < 0)
+			return -1;
+		if (!f.id) {
+			c->k = K_INVALID;
+			return 0;
+		}
+		c->k = K_CHAL_RESP;
+		c->challenge_id = f.id;
+		c->counter = ty->check_otp(a->x, t, a->pass, &c->m, err);
+		return c->counter < TOKEN_OTP_NOMATCH ? -1 : 0;
+	}
+	/* policy: authentication.challenge_response — with no policy no HOTP,
+	 * TOTP … token answers a PIN-only request with a challenge. */
+	char *pin = NULL, *otp = NULL;
+	if (ty->pin_only) {
+		pin = strdup(a->pass);
+		otp = strdup("");
+	} else if (token_split_pin_pass(a->x, t, a->pass, &pin, &otp) < 0) {
+		pin = otp = NULL;
+	}
+	if (!pin || !otp) {
+		crypto_free_str(pin);
+		crypto_free_str(otp);
+		return err_internal(err, "out of memory");
+	}
+	int rehash = 0;
+	/* policy: authentication.otppin (tokenpin / userstore / none) */
+	int pm = token_check_pin(a->x, t, pin, &rehash);
+	if (pm == 1) {
+		if (rehash)
+			c->new_pin_hash = pin_hash(a->x->app->enckey, pin, NULL);
+		c->counter = ty->check_otp(a->x, t, otp, &c->m, err);
+		if (c->counter < TOKEN_OTP_NOMATCH) {
+			crypto_free_str(pin);
+			crypto_free_str(otp);
+			return -1;
+		}
+		c->k = c->counter >= 0 ? K_VALID : K_PINMATCH;
+	} else {
+		if (pm < 0)
+			log_warning("token %s: the stored PIN cannot be read", t->r.serial);
+		c->k = K_INVALID;
+	}
+	crypto_free_str(pin);
+	c->otp = otp;
+	return 0;
+}
+
+/* ---- phase B ---- */
+
+static int cmp_cand(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	return a->t->r.id < b->t->r.id ? -1 : a->t->r.id > b->t->r.id;
+}
+
+static void put_token_fields(json_t *reply, const struct token *t)
+{
+	json_object_set_new(reply, "serial", json_string(t->r.serial));
+	json_object_set_new(reply, "type", json_string(t->r.tokentype));
+	json_object_set_new(reply, "otplen", json_integer(t->r.otplen));
+}
+
+static char *join_msgs(json_t *msgs)
+{
+	size_t len = 1, i;
+	json_t *m;
+	json_array_foreach(msgs, i, m)
+		len += strlen(json_string_value(m)) + 2;
+	char *s = calloc(1, len);
+	if (!s)
+		return NULL;
+	json_array_foreach(msgs, i, m) {
+		if (i)
+			strcat(s, ", ");
+		strcat(s, json_string_value(m));
+	}
+	return s;
+}
+
+static int decide_valid(struct auth *a, size_t nvalid, struct error *err)
+{
+	json_t *msgs = json_array();
+	char first[64];
+	snprintf(first, sizeof(first), "matching %zu tokens", nvalid);
+	json_array_append_new(msgs, json_string(first));
+	const char *type = NULL;
+	struct cand *only = NULL;
+	for (size_t i = 0; i < a->n; i++) {
+		struct cand *c = &a->c[i];
+		if (c->k != K_VALID)
+			continue;
+		only = c;
+		int fit = check_all(a, c->t, msgs, err);
+		if (fit < 0) {
+			json_decref(msgs);
+			return -1;
+		}
+		if (!fit)
+			continue;
+		a->success = 1;
+		if (!type)
+			type = c->t->r.tokentype;
+		else if (strcmp(type, c->t->r.tokentype))
+			type = "undetermined";
+		if (on_success(a, c->t, err) < 0) {
+			json_decref(msgs);
+			return -1;
+		}
+	}
+	if (type)
+		json_object_set_new(a->reply, "type", json_string(type));
+	if (nvalid == 1 && only)
+		put_token_fields(a->reply, only->t);
+	char *m = join_msgs(msgs);
+	json_decref(msgs);
+	json_object_set_new(a->reply, "message", json_string(m ? m : ""));
+	free(m);
+	return 0;
+}
+
+static int decide_challenge_response(struct auth *a, struct error *err)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		struct cand *c = &a->c[i];
+		if (c->k != K_CHAL_RESP)
+			continue;
+		n++;
+		if (c->counter < 0 || c->replay)
+			continue;
+		json_object_set_new(a->reply, "serial", json_string(c->t->r.serial));
+		json_object_set_new(a->reply, "type", json_string(c->t->r.tokentype));
+		json_t *msgs = json_array();
+		int fit = check_all(a, c->t, msgs, err);
+		if (fit < 0) {
+			json_decref(msgs);
+			return -1;
+		}
+		if (!fit) {
+			char *m = join_msgs(msgs);
+			char buf[512];
+			snprintf(buf, sizeof(buf), "Challenge matches, but token is not fit for challenge. %s", m ? m : "");
+			free(m);
+			json_decref(msgs);
+			json_object_set_new(a->reply, "message", json_string(buf));
+			return 0;
+		}
+		json_decref(msgs);
+		a->success = 1;
+		json_object_set_new(a->reply, "message", json_string("Found matching challenge"));
+		if (on_success(a, c->t, err) < 0)
+			return -1;
+		/* every challenge of this transaction is answered now */
+		return store_challenge_delete_tx(a->x->c, a->txid, err);
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		struct cand *c = &a->c[i];
+		if (c->k != K_CHAL_RESP)
+			continue;
+		if (inc_failcount(a, c->t, err) < 0 || store_challenge_inc_received(a->x->c, c->challenge_id, err) < 0)
+			return -1;
+	}
+	char buf[96];
+	if (n == 1)
+		snprintf(buf, sizeof(buf), "Response did not match the challenge.");
+	else
+		snprintf(buf, sizeof(buf), "Response did not match for %zu tokens.", n);
+	json_object_set_new(a->reply, "message", json_string(buf));
+	return 0;
+}
+
+static int decide_pin_matching(struct auth *a, size_t n, struct error *err)
+{
+	struct cand *only = NULL;
+	for (size_t i = 0; i < a->n; i++) {
+		struct cand *c = &a->c[i];
+		if (c->k != K_PINMATCH)
+			continue;
+		only = c;
+		if (inc_failcount(a, c->t, err) < 0 || inc_count_auth(a, c->t, err) < 0)
+			return -1;
+	}
+	const char *msg = "wrong otp value";
+	if (n == 1 && only &&
+	    (only->replay ||
+	     (only->t->type->is_previous_otp && only->otp && only->t->type->is_previous_otp(a->x, only->t, only->otp))))
+		msg = "wrong otp value. previous otp used again";
+	json_object_set_new(a->reply, "message", json_string(msg));
+	if (n == 1 && only)
+		put_token_fields(a->reply, only->t);
+	return 0;
+}
+
+static int decide_invalid(struct auth *a, struct error *err)
+{
+	json_object_set_new(a->reply, "message", json_string("wrong otp pin"));
+	if (!token_config_bool(a->x, "IncFailCountOnFalsePin", 1))
+		return 0;
+	for (size_t i = 0; i < a->n; i++) {
+		struct cand *c = &a->c[i];
+		if (c->k == K_INVALID && !c->gone &&
+		    (inc_failcount(a, c->t, err) < 0 || inc_count_auth(a, c->t, err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int phase_b(struct auth *a, struct error *err)
+{
+	struct token_ctx *x = a->x;
+	qsort(a->c, a->n, sizeof(*a->c), cmp_cand);
+	if (db_begin_write(x->c, err) < 0)
+		return -1;
+	for (size_t i = 0; i < a->n; i++)
+		if (token_lock(x, a->c[i].t, err) < 0)
+			return -1;
+	size_t nvalid = 0, ncr = 0, npin = 0, ninvalid = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		struct cand *c = &a->c[i];
+		if (c->new_pin_hash &&
+		    store_token_rehash_pin(x->c, c->t->r.id, c->t->r.pin_hash, c->new_pin_hash, err) < 0)
+			return -1;
+		if ((c->k == K_VALID || (c->k == K_CHAL_RESP && c->counter >= 0))) {
+			int ok;
+			if (consume(a, c, &ok, err) < 0)
+				return -1;
+			if (!ok) {
+				c->replay = 1;
+				if (c->k == K_VALID)
+					c->k = K_PINMATCH;
+			}
+		}
+		int fr = refresh(a, c->t, err);
+		if (fr < 0)
+			return -1;
+		if (fr == 1) {
+			c->gone = 1;
+			c->k = K_INVALID;
+		} else if (apply_info(a, c, err) < 0) {
+			return -1;
+		}
+		switch (c->k) {
+		case K_VALID: nvalid++; break;
+		case K_CHAL_RESP: ncr++; break;
+		case K_PINMATCH: npin++; break;
+		default: ninvalid++; break;
+		}
+	}
+	int rc;
+	if (nvalid)
+		rc = decide_valid(a, nvalid, err);
+	else if (ncr)
+		rc = decide_challenge_response(a, err);
+	else if (npin)
+		rc = decide_pin_matching(a, npin, err);
+	else
+		rc = decide_invalid(a, err);
+	if (rc < 0)
+		return -1;
+	if (a->txid) {
+		char now[DB_TS_LEN];
+		now_ts(now, 0);
+		if (store_challenge_cleanup(x->c, now, err) < 0)
+			return -1;
+	}
+	return db_commit(x->c, err);
+}
+
+static void auth_free(struct auth *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		crypto_free_str(a->c[i].otp);
+		crypto_free_str(a->c[i].new_pin_hash);
+	}
+	free(a->c);
+}
+
+static void fill_result(struct auth *a, struct token_auth_result *res)
+{
+	res->success = a->success;
+	res->detail = a->reply;
+	a->reply = NULL;
+	const char *s = json_string_value(json_object_get(res->detail, "serial"));
+	const char *ty = json_string_value(json_object_get(res->detail, "type"));
+	snprintf(res->serial, sizeof(res->serial), "%s", s ? s : "");
+	snprintf(res->type, sizeof(res->type), "%s", ty ? ty : "");
+	if (res->success)
+		res->authentication = "ACCEPT";
+	else if (json_array_size(json_object_get(res->detail, "multi_challenge")))
+		res->authentication = "CHALLENGE";
+	else
+		res->authentication = "REJECT";
+}
+
+/* check_token_list over l (which it keeps owning). */
+static int check_list(struct token_ctx *x, struct token_list *l, const char *pass, json_t *options,
+		      struct token_auth_result *res, struct error *err)
+{
+	struct auth a = { .x = x, .pass = pass ? pass : "", .options = options };
+	a.txid = opt_str(options, "transaction_id");
+	if (!a.txid)
+		a.txid = opt_str(options, "state");
+	a.no_auth_counter = token_config_bool(x, "no_auth_counter", 0);
+	a.reply = json_object();
+	a.c = calloc(l->n ? l->n : 1, sizeof(*a.c));
+	if (!a.reply || !a.c) {
+		json_decref(a.reply);
+		free(a.c);
+		return err_internal(err, "out of memory");
+	}
+	/* Revoked or locked tokens never authenticate: dropped; none left → 1007. */
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i]->type && !l->v[i]->r.revoked && !l->v[i]->r.locked)
+			a.c[a.n++].t = l->v[i];
+	int rc = -1;
+	if (!a.n) {
+		err_set(err, ERRK_PI, 1007, "This action is not possible, since the token is locked");
+		goto out;
+	}
+	for (size_t i = 0; i < a.n; i++)
+		if (classify(&a, &a.c[i], err) < 0)
+			goto out;
+	if (phase_b(&a, err) < 0) {
+		db_rollback(x->c);
+		goto out;
+	}
+	fill_result(&a, res);
+	rc = 0;
+out:
+	json_decref(a.reply);
+	auth_free(&a);
+	return rc;
+}
+
+/* Tokens whose type this build does not know are skipped, as privacyIDEA's
+ * get_tokens skips them. */
+static void drop_unknown(struct token_list *l)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i]->type)
+			l->v[j++] = l->v[i];
+		else
+			token_free(l->v[i]);
+	}
+	l->n = j;
+}
+
+int token_check_user(struct token_ctx *x, const struct user *u, const char *pass, json_t *options,
+		     struct token_auth_result *res, struct error *err)
+{
+	struct token_list l;
+	memset(res, 0, sizeof(*res));
+	if (token_list_of_user(x, u, &l, err) < 0)
+		return -1;
+	drop_unknown(&l);
+	if (!l.n) {
+		/* policy: authentication.passOnNoToken, authentication.passthru */
+		res->detail = json_pack("{s:s}", "message", "The user has no tokens assigned");
+		res->authentication = "REJECT";
+		token_list_free(&l);
+		return 0;
+	}
+	int rc = check_list(x, &l, pass, options, res, err);
+	token_list_free(&l);
+	return rc;
+}
+
+int token_check_serial(struct token_ctx *x, const char *serial, const char *pass, json_t *options, int otponly,
+		       struct token_auth_result *res, struct error *err)
+{
+	struct token *t = NULL;
+	memset(res, 0, sizeof(*res));
+	int rc = token_load(x, serial, &t, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1 || !t->type) {
+		token_free(t);
+		return err_set(err, ERRK_NOTFOUND, ERR_NOTFOUND, "The requested token could not be found.");
+	}
+	struct token_list l = { 0 };
+	if (token_list_add(&l, t) < 0) {
+		token_free(t);
+		return err_internal(err, "out of memory");
+	}
+	if (!otponly) {
+		rc = check_list(x, &l, pass, options, res, err);
+		token_list_free(&l);
+		return rc;
+	}
+	/* otponly (the Web UI's test): check_otp alone, no PIN, no counters */
+	struct auth a = { .x = x, .pass = pass ? pass : "", .options = options };
+	struct cand c = { .t = t };
+	a.reply = json_object();
+	c.counter = t->r.revoked || t->r.locked ? -1 : t->type->check_otp(x, t, a.pass, &c.m, err);
+	rc = -1;
+	if (c.counter < TOKEN_OTP_NOMATCH)
+		goto out;
+	if (c.counter >= 0) {
+		a.c = &c;
+		a.n = 1;
+		int ok = 0;
+		if (db_begin_write(x->c, err) < 0 || token_lock(x, t, err) < 0 || consume(&a, &c, &ok, err) < 0 ||
+		    db_commit(x->c, err) < 0) {
+			db_rollback(x->c);
+			a.c = NULL;
+			goto out;
+		}
+		a.c = NULL;
+		a.success = ok;
+	}
+	if (!a.success)
+		json_object_set_new(a.reply, "message", json_string("OTP verification failed."));
+	fill_result(&a, res);
+	rc = 0;
+out:
+	json_decref(a.reply);
+	token_list_free(&l);
+	return rc;
+}
+
+int token_trigger_challenge(struct token_ctx *x, const char *serial, const struct user *u, json_t *options,
+			    int *count, json_t **detail, struct error *err)
+{
+	struct token_list l;
+	*count = 0;
+	*detail = NULL;
+	if (token_select(x, serial, u, &l, err) < 0)
+		return -1;
+	drop_unknown(&l);
+	struct token **fit = calloc(l.n ? l.n : 1, sizeof(*fit));
+	size_t n = 0;
+	struct auth a = { .x = x, .options = options };
+	a.reply = json_object();
+	int rc = -1;
+	if (!fit || !a.reply) {
+		err_internal(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		struct token *t = l.v[i];
+		if (t->r.active && !t->r.revoked && !t->r.locked && (t->type->modes & TOKEN_MODE_CHALLENGE))
+			fit[n++] = t;
+	}
+	if (db_begin_write(x->c, err) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (token_lock(x, fit[i], err) < 0 || refresh(&a, fit[i], err) < 0)
+			goto rollback;
+	/* policy: authentication.increase_failcounter_on_challenge */
+	int made = create_challenges(&a, fit, n, err);
+	if (made < 0)
+		goto rollback;
+	if (db_commit(x->c, err) < 0)
+		goto rollback;
+	*count = made;
+	*detail = a.reply;
+	a.reply = NULL;
+	rc = 0;
+	goto out;
+rollback:
+	db_rollback(x->c);
+out:
+	json_decref(a.reply);
+	free(fit);
+	token_list_free(&l);
+	return rc;
+}
+
+struct poll {
+	int answered;
+};
+
+static int poll_one(void *ctx, const struct store_challenge *ch)
+{
+	if (ch->otp_valid) {
+		((struct poll *)ctx)->answered = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int token_poll_transaction(struct token_ctx *x, const char *transaction_id, struct error *err)
+{
+	char now[DB_TS_LEN];
+	struct poll p = { 0 };
+	now_ts(now, 0);
+	if (store_challenge_list(x->c, transaction_id, NULL, now, poll_one, &p, err) < 0)
+		return -1;
+	return p.answered;
+}

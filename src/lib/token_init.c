@@ -1,0 +1,357 @@
+/*
+ * token_init.c — enrollment: POST /token/init, and the one-token step the
+ * import and the lost-token workflow reuse (privacyIDEA's init_token,
+ * TokenClass.update, get_init_detail).  Every parameter is validated
+ * before the first write; the caller's transaction makes the rest atomic.
+ * No SQL here (store_token.c) and no type specifics (tokens/).
+ */
+#include "token.h"
+#include "token_impl.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "crypto.h"
+#include "otpauth.h"
+#include "realm.h"
+#include "tokens/tokentype.h"
+#include "../db/db.h"
+
+static const char *pstr(json_t *params, const char *name)
+{
+	json_t *v = json_object_get(params, name);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* privacyIDEA's encryptpin test: True or "true" in any case. */
+static int pencrypt(json_t *params)
+{
+	json_t *v = json_object_get(params, "encryptpin");
+	if (json_is_true(v))
+		return 1;
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	return s && !strcasecmp(s, "true");
+}
+
+/* Parameters that are strings in every privacyIDEA client: a JSON number
+ * or bool is turned into its text, anything else refused. */
+static int normalise_params(json_t *params, json_t **out, struct error *err)
+{
+	json_t *p = json_object();
+	const char *k;
+	json_t *v;
+	if (!p)
+		return err_internal(err, "out of memory");
+	json_object_foreach(params, k, v) {
+		char buf[64];
+		if (json_is_string(v) || json_is_null(v)) {
+			json_object_set(p, k, v);
+		} else if (json_is_integer(v)) {
+			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+			json_object_set_new(p, k, json_string(buf));
+		} else if (json_is_boolean(v)) {
+			json_object_set_new(p, k, json_string(json_is_true(v) ? "True" : "False"));
+		} else if (json_is_real(v)) {
+			snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+			json_object_set_new(p, k, json_string(buf));
+		} else if (!strcmp(k, "realms") || !strcmp(k, "tokenrealms")) {
+			json_object_set(p, k, v);
+		} else {
+			json_decref(p);
+			return err_param(err, "Parameter '%s' must be a string.", k);
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+static int new_defaults(struct token_ctx *x, struct token *t, const struct token_type *ty, const char *serial,
+			struct error *err)
+{
+	t->r.serial = strdup(serial);
+	t->r.tokentype = strdup(ty->name);
+	t->r.description = strdup("");
+	t->r.pin_hash = strdup("");
+	t->r.pin_seed = strdup("");
+	t->r.rollout_state = strdup("");
+	t->r.otplen = (int)token_config_int(x, "DefaultOtpLen", 6);
+	t->r.count_window = (int)token_config_int(x, "DefaultCountWindow", 10);
+	t->r.maxfail = (int)token_config_int(x, "DefaultMaxFailCount", 10);
+	t->r.sync_window = (int)token_config_int(x, "DefaultSyncWindow", 1000);
+	t->r.active = 1;
+	t->r.owner_realm_id = -1;
+	t->info = json_object();
+	t->info_type = json_object();
+	t->type = ty;
+	if (!t->r.serial || !t->r.tokentype || !t->r.description || !t->r.pin_hash || !t->r.pin_seed ||
+	    !t->r.rollout_state || !t->info || !t->info_type)
+		return err_internal(err, "out of memory");
+	return 0;
+}
+
+/* validity_period_start / _end → normalised tokeninfo values. */
+static int validity_param(json_t *params, const char *name, char *out, size_t len, struct error *err)
+{
+	const char *v = pstr(params, name);
+	out[0] = '\0';
+	if (!v || !*v)
+		return 0;
+	int64_t epoch;
+	if (token_parse_date(v, &epoch) < 0)
+		return err_param(err, "Could not parse %s '%s'. Use the format YYYY-MM-DDThh:mm+oooo.", name, v);
+	token_format_date(epoch, out, len);
+	return 0;
+}
+
+int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_enroll_opts *o, struct token **out,
+		     json_t **detail_out, struct error *err)
+{
+	json_t *params = NULL;
+	struct token *t = NULL;
+	struct token_enroll e = { 0 };
+	json_t *detail = NULL;
+	int rc = -1;
+	char serialbuf[96];
+
+	if (normalise_params(params_in, &params, err) < 0)
+		return -1;
+	const char *typename = pstr(params, "type");
+	if (!typename || !*typename)
+		typename = "hotp";
+	const struct token_type *ty = token_type_find(typename);
+	if (!ty) {
+		err_set(err, ERRK_PI, 1610, "init token failed: unknown token type '%s'", typename);
+		goto out;
+	}
+	/* policy: admin/user.enroll<TYPE>, enrollment.max_token_per_realm,
+	 * enrollment.max_token_per_user, enrollment.<type>_max_token_per_user */
+	const char *serial = pstr(params, "serial");
+	if (serial && *serial) {
+		if (!token_serial_valid(serial)) {
+			err_param(err, "Invalid serial number. A serial consists of at most 40 letters, digits, '-' "
+				       "and '_'.");
+			goto out;
+		}
+	} else {
+		const char *prefix = pstr(params, "prefix");
+		if (prefix && *prefix && (!token_serial_valid(prefix) || strlen(prefix) > 20)) {
+			err_param(err, "Invalid serial prefix.");
+			goto out;
+		}
+		if (token_gen_serial(x, ty, prefix, serialbuf, sizeof(serialbuf), err) < 0)
+			goto out;
+		serial = serialbuf;
+	}
+	const char *desc = pstr(params, "description");
+	if (desc && strlen(desc) > 80) {
+		err_param(err, "The description must not be longer than 80 characters.");
+		goto out;
+	}
+	char vstart[40], vend[40];
+	if (validity_param(params, "validity_period_start", vstart, sizeof(vstart), err) < 0 ||
+	    validity_param(params, "validity_period_end", vend, sizeof(vend), err) < 0)
+		goto out;
+
+	int load = token_load(x, serial, &t, err);
+	if (load < 0)
+		goto out;
+	e.is_new = load == 1;
+	if (!e.is_new) {
+		if (strcasecmp(t->r.tokentype, ty->name)) {
+			err_set(err, ERRK_PI, ERR_TOKENADMIN,
+				"initToken failed: token '%s' already exist with type '%s'. Can not initialize token "
+				"with new type '%s'",
+				serial, t->r.tokentype, typename);
+			goto out;
+		}
+		if (o->caller_is_user && !(o->owner && token_owned_by(t, o->owner))) {
+			err_set(err, ERRK_NOTFOUND, ERR_NOTFOUND, "The requested token could not be found.");
+			goto out;
+		}
+		if (t->r.locked || t->r.revoked) {
+			err_set(err, ERRK_PI, 1007, "This action is not possible, since the token is locked");
+			goto out;
+		}
+		if (token_lock(x, t, err) < 0)
+			goto out;
+	} else {
+		t = calloc(1, sizeof(*t));
+		if (!t) {
+			err_internal(err, "out of memory");
+			goto out;
+		}
+		if (new_defaults(x, t, ty, serial, err) < 0)
+			goto out;
+	}
+
+	e.x = x;
+	e.params = params;
+	e.owner = o->owner;
+	e.t = t;
+	if (ty->enroll(&e, err) < 0)
+		goto out;
+	if (!e.info)
+		e.info = json_object();
+
+	/* TokenClass.update: description, key (resets count and failcount), PIN */
+	if (desc) {
+		free(t->r.description);
+		t->r.description = strdup(desc);
+	}
+	if (e.otpkey) {
+		if (token_store_key(x, t, e.otpkey, strlen(e.otpkey), err) < 0)
+			goto out;
+		t->r.count = 0;
+		t->r.failcount = 0;
+	}
+	const char *pin = pstr(params, "pin");
+	/* policy: admin/user.enrollpin (no admin policy: a given PIN is set),
+	 * otp_pin_minlength/maxlength/contents, enrollment.otp_pin_random,
+	 * enrollment.encrypt_pin */
+	if (pin && token_store_pin(x, t, pin, pencrypt(params), err) < 0)
+		goto out;
+
+	/* The type-name prefixed parameters become tokeninfo (TokenClass.update). */
+	size_t tl = strlen(ty->name);
+	const char *k;
+	json_t *v;
+	json_object_foreach(params, k, v) {
+		if (!strncmp(k, ty->name, tl) && k[tl] == '.' && json_is_string(v) && strlen(k) < 255)
+			json_object_set(e.info, k, v);
+	}
+	const char *kind = o->tokenkind ? o->tokenkind : "software";
+	if (!o->tokenkind && !strncmp(serial, "UB", 2) && !strcmp(ty->name, "hotp"))
+		kind = "hardware";
+	json_object_set_new(e.info, "tokenkind", json_string(kind));
+	if (vstart[0])
+		json_object_set_new(e.info, "validity_period_start", json_string(vstart));
+	if (vend[0])
+		json_object_set_new(e.info, "validity_period_end", json_string(vend));
+
+	/* write */
+	if (e.is_new) {
+		int ins = store_token_insert(x->c, &t->r, err);
+		if (ins < 0)
+			goto out;
+		if (ins == 1) { /* a concurrent init took the serial */
+			err_set(err, ERRK_PI, ERR_TOKENADMIN, "token create failed: the serial %s exists already",
+				serial);
+			goto out;
+		}
+	} else {
+		if (token_save(x, t, err) < 0)
+			goto out;
+		if (ty->reinit_clear) {
+			json_t *keys = json_object();
+			size_t pl = strlen(ty->reinit_clear);
+			json_object_foreach(t->info, k, v)
+				if (!strncmp(k, ty->reinit_clear, pl))
+					json_object_set_new(keys, k, json_true());
+			json_object_foreach(keys, k, v)
+				if (token_del_info(x, t, k, err) < 0) {
+					json_decref(keys);
+					goto out;
+				}
+			json_decref(keys);
+		}
+		if (token_info(t, "failcounter_exceeded", NULL) && token_del_info(x, t, "failcounter_exceeded", err) < 0)
+			goto out;
+	}
+	/* "<key>.type" entries give the type of <key> ("password": stored
+	 * encrypted), as privacyIDEA's set_info; they are no rows themselves. */
+	json_object_foreach(e.info, k, v) {
+		size_t kl = strlen(k);
+		if (!json_is_string(v) || (kl > 5 && !strcmp(k + kl - 5, ".type")))
+			continue;
+		char tkey[300];
+		snprintf(tkey, sizeof(tkey), "%s.type", k);
+		const char *itype = json_string_value(json_object_get(e.info, tkey));
+		if (token_set_info(x, t, k, json_string_value(v), itype, err) < 0)
+			goto out;
+	}
+	/* realms: the owner's realm, a lone `realm` parameter, extra realms */
+	if (o->owner && !user_is_empty(o->owner) && o->owner->uid[0]) {
+		if (token_set_owner(x, t, o->owner, err) < 0)
+			goto out;
+	} else {
+		const char *realm = pstr(params, "realm");
+		if (realm && *realm && !json_object_get(params, "user")) {
+			long long rid = realm_id(x->snap, realm);
+			if (rid > 0 && store_tokenrealm_add(x->c, t->r.id, rid, err) < 0)
+				goto out;
+		}
+	}
+	size_t i;
+	json_array_foreach(o->tokenrealms, i, v) {
+		long long rid = json_is_string(v) ? realm_id(x->snap, json_string_value(v)) : -1;
+		if (rid > 0 && store_tokenrealm_add(x->c, t->r.id, rid, err) < 0)
+			goto out;
+	}
+
+	if (o->want_detail) {
+		detail = json_object();
+		json_object_set_new(detail, "serial", json_string(t->r.serial));
+		const char *dk;
+		json_t *dv;
+		json_object_foreach(e.init_details, dk, dv)
+			json_object_set(detail, dk, dv);
+		if (e.otpkey) {
+			char *value = malloc(strlen(e.otpkey) + 8);
+			char *img = otpauth_qr_datauri(e.otpkey, NULL);
+			if (!value) {
+				crypto_free_str(img);
+				err_internal(err, "out of memory");
+				goto out;
+			}
+			sprintf(value, "seed://%s", e.otpkey);
+			json_object_set_new(detail, "otpkey", json_pack("{s:s,s:s,s:s}", "description", "OTP seed", "value",
+									value, "img", img ? img : ""));
+			crypto_free_str(value);
+			crypto_free_str(img);
+		}
+		if (ty->init_detail && ty->init_detail(&e, detail, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (e.otpkey)
+		crypto_free_str(e.otpkey);
+	json_decref(e.init_details);
+	json_decref(e.info);
+	json_decref(params);
+	if (rc == 0 && out)
+		*out = t;
+	else
+		token_free(t);
+	if (rc == 0 && detail_out)
+		*detail_out = detail;
+	else
+		json_decref(detail);
+	return rc;
+}
+
+int token_init(struct token_ctx *x, json_t *params, const struct user *owner, int caller_is_user, json_t **detail,
+	       struct token **out, struct error *err)
+{
+	struct token_enroll_opts o = { .owner = owner, .caller_is_user = caller_is_user, .want_detail = 1 };
+	if (db_begin_write(x->c, err) < 0)
+		return -1;
+	if (token_enroll_txn(x, params, &o, out, detail, err) < 0) {
+		db_rollback(x->c);
+		return -1;
+	}
+	if (db_commit(x->c, err) < 0) {
+		if (out) {
+			token_free(*out);
+			*out = NULL;
+		}
+		json_decref(*detail);
+		*detail = NULL;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,242 @@
+/*
+ * oath.c — what the OATH-family types (hotp, totp, paper, tan) share:
+ * the key/otplen/hashlib enrollment parameters and the otpkey / googleurl
+ * / oathurl enrollment details (privacyIDEA's HotpTokenClass.update and
+ * get_init_detail), plus the password generator of pw/registration and
+ * the lost-token workflow.  No SQL, no policy decisions.
+ */
+#include "tokentype.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../crypto.h"
+#include "../otp.h"
+#include "../otpauth.h"
+
+const char *enroll_param(const struct token_enroll *e, const char *name)
+{
+	json_t *v = json_object_get(e->params, name);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_string(v))
+		return json_string_value(v);
+	return NULL;
+}
+
+/* An integer parameter (string or JSON number); def when absent. */
+static int param_int_range(const struct token_enroll *e, const char *name, long long def, long long min,
+			   long long max, long long *out, struct error *err)
+{
+	json_t *v = json_object_get(e->params, name);
+	if (!v || json_is_null(v)) {
+		*out = def;
+		return 0;
+	}
+	long long n;
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+	} else if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		char *end;
+		while (isspace((unsigned char)*s))
+			s++;
+		n = strtoll(s, &end, 10);
+		while (isspace((unsigned char)*end))
+			end++;
+		if (!*s || *end)
+			return err_param(err, "Parameter '%s' must be an integer.", name);
+	} else {
+		return err_param(err, "Parameter '%s' must be an integer.", name);
+	}
+	if (n < min || n > max)
+		return err_param(err, "Parameter '%s' must be between %lld and %lld.", name, min, max);
+	*out = n;
+	return 0;
+}
+
+const char *oath_hashlib(struct token_ctx *x, const struct token *t, const char *config_key)
+{
+	const char *h = token_info(t, "hashlib", NULL);
+	if (h && *h)
+		return h;
+	h = token_config(x, config_key, NULL);
+	return h && *h ? h : "sha1";
+}
+
+static int is_true_param(const struct token_enroll *e, const char *name)
+{
+	json_t *v = json_object_get(e->params, name);
+	if (json_is_true(v))
+		return 1;
+	if (json_is_integer(v))
+		return json_integer_value(v) == 1;
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	return s && (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"));
+}
+
+int oath_enroll_key(struct token_enroll *e, const char *hashlib_default, struct error *err)
+{
+	const char *hashlib = enroll_param(e, "hashlib");
+	if (!hashlib)
+		hashlib = hashlib_default;
+	enum otp_hash h;
+	if (otp_hash_parse(hashlib, &h) < 0)
+		return err_param(err, "Unsupported hashlib: '%s'. Use sha1, sha256 or sha512.", hashlib);
+	/* policy: user.hotp_hashlib / user.totp_hashlib, user.hotp_otplen … */
+	long long otplen;
+	if (param_int_range(e, "otplen", e->t->r.otplen ? e->t->r.otplen : 6, 0, 1000, &otplen, err) < 0)
+		return -1;
+	if (otplen != 6 && otplen != 8)
+		return err_param(err, "The OTP length must be 6 or 8.");
+	e->t->r.otplen = (int)otplen;
+
+	const char *otpkey = enroll_param(e, "otpkey");
+	int genkey = is_true_param(e, "genkey");
+	/* policy: admin/user.<type>_force_server_generate (no policy: a given otpkey is used) */
+	if (genkey && otpkey)
+		return err_set(err, ERRK_PI, 344, "[ParameterError] You may either specify genkey or otpkey, but not both!");
+	unsigned char *key = NULL;
+	size_t keylen = 0;
+	if (otpkey) {
+		if (otp_key_decode(otpkey, enroll_param(e, "otpkeyformat"), &key, &keylen, err) < 0)
+			return -1;
+		if (keylen == 0 || keylen > 256) {
+			otp_free_key(key, keylen);
+			return err_param(err, "The otpkey must hold 1 to 256 bytes.");
+		}
+	} else if (genkey) {
+		long long ks;
+		const char *name = json_object_get(e->params, "keysize") ? "keysize" : "key_size";
+		if (param_int_range(e, name, (long long)otp_hash_keysize(h), 1, 256, &ks, err) < 0)
+			return -1;
+		keylen = (size_t)ks;
+		key = malloc(keylen);
+		if (!key)
+			return err_internal(err, "out of memory");
+		if (crypto_random(key, keylen) < 0) {
+			otp_free_key(key, keylen);
+			return err_internal(err, "random generator failed");
+		}
+		e->otpkey_generated = 1;
+	} else {
+		return err_missing_param(err, "otpkey");
+	}
+	e->otpkey = crypto_hex_encode(key, keylen);
+	otp_free_key(key, keylen);
+	if (!e->otpkey)
+		return err_internal(err, "out of memory");
+	if (!e->info)
+		e->info = json_object();
+	json_object_set_new(e->info, "hashlib", json_string(otp_hash_name(h)));
+	return 0;
+}
+
+int oath_init_detail(struct token_enroll *e, json_t *detail, const char *urltype, long period, struct error *err)
+{
+	struct token *t = e->t;
+	json_object_set_new(detail, "rollout_state", json_string(t->r.rollout_state ? t->r.rollout_state : ""));
+	if (!e->otpkey)
+		return 0;
+	json_t *ok = json_object_get(detail, "otpkey");
+	if (!e->owner || user_is_empty(e->owner) || !ok)
+		return 0;
+	size_t keylen = 0;
+	unsigned char *key = crypto_hex_decode(e->otpkey, &keylen);
+	if (!key)
+		return err_internal(err, "bad key");
+	char *b32 = otp_base32_encode(key, keylen, 0);
+	const char *hashlib = token_info(t, "hashlib", "sha1");
+	struct otpauth_params p = {
+		.tokentype = urltype,
+		.key = key,
+		.keylen = keylen,
+		.serial = t->r.serial,
+		.user = e->owner->login,
+		.realm = e->owner->realm,
+		/* policy: enrollment.tokenlabel, enrollment.tokenissuer, enrollment.appimageurl */
+		.tokenlabel = NULL,
+		.tokenissuer = NULL,
+		.hashlib = hashlib,
+		.digits = t->r.otplen,
+		.period = period,
+		.creator = "privacyidea",
+		.add_serial = 1,
+	};
+	struct error uerr = { 0 };
+	char *gurl = otpauth_google_url(&p, &uerr);
+	char *oath = otpauth_oathtoken_url(urltype, e->otpkey, t->r.serial, e->owner->login, e->owner->realm, NULL,
+					   NULL, 0, &uerr);
+	crypto_free_secret(key, keylen);
+	if (b32) {
+		json_object_set_new(ok, "value_b32", json_string(b32));
+		crypto_free_str(b32);
+	}
+	/* privacyIDEA logs a failing URL and leaves it out. */
+	if (gurl) {
+		char *img = otpauth_qr_datauri(gurl, &uerr);
+		json_object_set_new(detail, "googleurl",
+				    json_pack("{s:s,s:s,s:s}", "description", "URL for google Authenticator", "img",
+					      img ? img : "", "value", gurl));
+		crypto_free_str(img);
+		crypto_free_str(gurl);
+	}
+	if (oath) {
+		char *img = otpauth_qr_datauri(oath, &uerr);
+		json_object_set_new(detail, "oathurl", json_pack("{s:s,s:s,s:s}", "description", "URL for OATH token",
+								 "img", img ? img : "", "value", oath));
+		crypto_free_str(img);
+		crypto_free_str(oath);
+	}
+	return 0;
+}
+
+static const char LOWER[] = "abcdefghijklmnopqrstuvwxyz";
+static const char UPPER[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+static const char LETTERS[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+static const char DIGITS[] = "0123456789";
+static const char SPECIAL[] = "!#$%&()*+,-./:;<=>?@[]^_";
+static const char BASE58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+int token_random_password(char *out, size_t len, const char *contents, int case_split)
+{
+	char pool[256] = "";
+	const char *groups[6];
+	size_t ng = 0;
+	if (!contents || !*contents)
+		contents = case_split ? "cCn" : "cn";
+	for (const char *c = contents; *c; c++) {
+		const char *add = NULL;
+		switch (*c) {
+		case 'c': add = case_split ? LOWER : LETTERS; break;
+		case 'C': add = UPPER; break;
+		case 'n': add = DIGITS; break;
+		case 's': add = SPECIAL; break;
+		case '8': add = BASE58; break;
+		default: break;
+		}
+		if (add && strlen(pool) + strlen(add) < sizeof(pool) && ng < 6) {
+			strcat(pool, add);
+			groups[ng++] = add;
+		}
+	}
+	if (!*pool)
+		return -1;
+	for (int attempt = 0; attempt < 1000; attempt++) {
+		if (crypto_random_string(out, len, pool) < 0)
+			return -1;
+		/* _generate_pin_from_policy requires a character of each class;
+		 * the lost-token generator (case_split) does not. */
+		if (case_split || len < ng)
+			return 0;
+		size_t ok = 0;
+		for (size_t g = 0; g < ng; g++)
+			if (strpbrk(out, groups[g]))
+				ok++;
+		if (ok == ng)
+			return 0;
+	}
+	return -1;
+}

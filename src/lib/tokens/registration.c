@@ -1,0 +1,65 @@
+/*
+ * registration.c — the registration code token (privacyIDEA's
+ * RegistrationTokenClass, serial prefix REG): a generated one-time code
+ * (24 letters and digits), returned once in detail.registrationcode;
+ * the token deletes itself after its first successful authentication.
+ */
+#include "tokentype.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../crypto.h"
+
+static int registration_enroll(struct token_enroll *e, struct error *err)
+{
+	/* The code is always generated; a given otpkey/genkey is ignored.
+	 * policy: enrollment.registrationcode_length / registrationcode_contents */
+	size_t n = 24;
+	char *code = malloc(n + 1);
+	if (!code)
+		return err_internal(err, "out of memory");
+	if (token_random_password(code, n, "cn", 0) < 0) {
+		crypto_free_secret(code, n + 1);
+		return err_internal(err, "random generator failed");
+	}
+	e->otpkey = code;
+	e->otpkey_generated = 1;
+	e->t->r.otplen = (int)n;
+	return 0;
+}
+
+static int registration_init_detail(struct token_enroll *e, json_t *detail, struct error *err)
+{
+	if (e->otpkey)
+		json_object_set_new(detail, "registrationcode", json_string(e->otpkey));
+	return 0;
+}
+
+static const struct token_param registration_params[] = {
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct token_policy_action registration_policies[] = {
+	{ "enrollment", "registrationcode_length", "int", NULL, "The length of the registration code." },
+	{ "enrollment", "registrationcode_contents", "str", NULL,
+	  "The contents of the registration code: (c)haracters, (n)umeric, (s)pecial." },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct token_type token_type_registration = {
+	.name = "registration",
+	.prefix = "REG",
+	.title = "Registration Code Token",
+	.description = "Registration: A token that creates a registration code that can be used as a second factor "
+		       "once.",
+	.modes = TOKEN_MODE_AUTHENTICATE | TOKEN_MODE_CHALLENGE,
+	.client_mode = "interactive",
+	.ui_enroll = TOKEN_UI_ADMIN,
+	.delete_on_success = 1,
+	.params = registration_params,
+	.policies = registration_policies,
+	.enroll = registration_enroll,
+	.init_detail = registration_init_detail,
+	.check_otp = token_pw_check_otp,
+};
