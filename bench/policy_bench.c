@@ -23,25 +23,46 @@
 #include "lib/policy.h"
 
 static const char *const checks[][2] = {
-	{ "authentication", "otppin" },          { "authentication", "passthru" },
-	{ "authentication", "passOnNoToken" },   { "authentication", "passOnNoUser" },
-	{ "authentication", "challenge_response" }, { "authentication", "auth_cache" },
-	{ "authentication", "mangle" },          { "authentication", "increase_failcounter_on_challenge" },
-	{ "authentication", "reset_all_user_tokens" }, { "authorization", "authorized" },
-	{ "authorization", "tokentype" },        { "authorization", "serial" },
-	{ "authorization", "tokeninfo" },        { "authorization", "setrealm" },
-	{ "authorization", "no_detail_on_success" }, { "authorization", "no_detail_on_fail" },
-	{ "authorization", "add_user_in_response" }, { "authorization", "add_resolver_in_response" },
-	{ "authorization", "api_key_required" },  { "authorization", "last_auth" },
+	{ "authentication", "otppin" },
+	{ "authentication", "passthru" },
+	{ "authentication", "passOnNoToken" },
+	{ "authentication", "passOnNoUser" },
+	{ "authentication", "challenge_response" },
+	{ "authentication", "auth_cache" },
+	{ "authentication", "mangle" },
+	{ "authentication", "increase_failcounter_on_challenge" },
+	{ "authentication", "reset_all_user_tokens" },
+	{ "authorization", "authorized" },
+	{ "authorization", "tokentype" },
+	{ "authorization", "serial" },
+	{ "authorization", "tokeninfo" },
+	{ "authorization", "setrealm" },
+	{ "authorization", "no_detail_on_success" },
+	{ "authorization", "no_detail_on_fail" },
+	{ "authorization", "add_user_in_response" },
+	{ "authorization", "add_resolver_in_response" },
+	{ "authorization", "api_key_required" },
+	{ "authorization", "last_auth" },
 	{ "authorization", "auth_max_success" },
 };
 #define NCHECKS (sizeof(checks) / sizeof(checks[0]))
 
 static const char *const actions[] = {
-	"otppin=userstore", "passthru=userstore", "passOnNoToken", "challenge_response=hotp totp",
-	"auth_cache=4h/5m", "authorized=grant_access", "tokentype=hotp totp", "serial=^OATH.*$",
-	"no_detail_on_fail", "add_user_in_response", "last_auth=30d", "auth_max_fail=5/10m",
-	"enable, disable, tokenlist", "max_token_per_user=5", "login_mode=privacyIDEA",
+	"otppin=userstore",
+	"passthru=userstore",
+	"passOnNoToken",
+	"challenge_response=hotp totp",
+	"auth_cache=4h/5m",
+	"authorized=grant_access",
+	"tokentype=hotp totp",
+	"serial=^OATH.*$",
+	"no_detail_on_fail",
+	"add_user_in_response",
+	"last_auth=30d",
+	"auth_max_fail=5/10m",
+	"enable, disable, tokenlist",
+	"max_token_per_user=5",
+	"login_mode=privacyIDEA",
 };
 
 /* Policy i of n: deterministic variety; about 1 in 20 applies to the request. */
@@ -86,8 +107,9 @@ int main(int argc, char **argv)
 	for (int s = 0; s < 3; s++) {
 		int n = sizes[s];
 		struct store_policy *rows = calloc((size_t)n + 1, sizeof(*rows));
-		char (*bufs)[3][96] = calloc((size_t)n + 1, sizeof(*bufs));
-		struct store_policy_condition cond = { "HTTP Request header", "User-Agent", "matches", "privacyidea-cp/.*", 1 };
+		char(*bufs)[3][96] = calloc((size_t)n + 1, sizeof(*bufs));
+		struct store_policy_condition cond = { "HTTP Request header", "User-Agent", "matches",
+						       "privacyidea-cp/.*", 1 };
 		for (int i = 0; i < n; i++) {
 			make_row(&rows[i], i, bufs[i]);
 			if (i % 25 == 0 && strcmp(rows[i].scope, "admin") != 0) {
@@ -102,8 +124,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		struct policy_env env = { .header = header };
-		struct policy_match m = { .user = "customer_7", .realm = "realm3", .resolver = "reso1",
-					  .client = "10.3.4.5", .pinode = "localnode" };
+		struct policy_match m = { .user = "customer_7",
+					  .realm = "realm3",
+					  .resolver = "reso1",
+					  .client = "10.3.4.5",
+					  .pinode = "localnode" };
 		long long iterations = 0, hits = 0;
 		double start = now(), end = start + seconds;
 		while (now() < end) {

@@ -20,7 +20,8 @@
 #     requests apart (a value overtaken by the next one of its token would rightly be refused as
 #     "previous otp used again").  The share of accepted requests is read back from the audit;
 #  4. the table grows to --list-tokens tokens and wrk measures GET /token/?page=N (first, middle, last).
-# Every figure is also given as a ratio to GET /healthz of the same run.  Results go to
+# Every figure is also given as a ratio to GET /healthz measured right before it (the machine may be
+# shared: pairing keeps the ratio meaningful when its load changes).  Results go to
 # bench/results/tokens-<db>-<timestamp>.txt.
 exec /usr/bin/python3 - "$@" <<'PYEOF'
 import argparse, datetime, hashlib, hmac, os, pathlib, platform, struct, subprocess, sys, tempfile, time
@@ -135,6 +136,11 @@ def bulk_sql(srv, pg, start, end):
         srv.db_query(s)
 
 
+def analyze(srv, pg):
+    """What autovacuum / a DBA would do after such a load (planner statistics, visibility map)."""
+    srv.db_query("VACUUM ANALYZE" if pg else "ANALYZE")
+
+
 def assign_sql(srv, pg):
     realm = srv.db_query("SELECT id FROM realm WHERE name = 'bench'")[0][0]
     srv.db_query("INSERT INTO tokenowner (token_id, resolver, user_id, realm_id) SELECT t.id, 'benchres', "
@@ -196,6 +202,7 @@ def main():
         t0 = time.time()
         bulk_sql(srv, pg, 1, args.tokens + 1)
         assign_sql(srv, pg)
+        analyze(srv, pg)
         t_bulk = time.time() - t0
         ntok = int(srv.db_query("SELECT count(*) FROM token")[0][0])
         commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -207,52 +214,50 @@ def main():
         out("wrk -t%d -c%d -d%s; server --threads %s; %d tokens (bulk SQL insert of %d in %.1f s)" % (
             args.wrk_threads, args.connections, args.duration, args.threads, ntok, args.tokens, t_bulk))
         out("")
-        out("%-34s %10s %8s %8s %8s %10s %s" % ("endpoint", "req/s", "p50 ms", "p99 ms", "non2xx", "/healthz",
-                                                "accepted"))
-        hz, _ = wrk(args, srv.base + "/healthz")
-        base = hz["rps"]
+        out("%-34s %10s %8s %8s %8s %10s %10s %s" % ("endpoint", "req/s", "p50 ms", "p99 ms", "non2xx",
+                                                     "healthz/s", "ratio", "accepted"))
 
-        def row(name, r, accepted=""):
-            out("%-34s %10.1f %8.2f %8.2f %8d %10.3f %s" % (name, r["rps"], r["lat"].get("50", 0),
-                                                          r["lat"].get("99", 0), r["non2xx"] + r["errors"],
-                                                          r["rps"] / base, accepted))
-        row("GET /healthz", hz)
+        def measure(name, url, script=None, accepted=None):
+            """The endpoint right after GET /healthz, so both see the same machine load."""
+            hz, _ = wrk(args, srv.base + "/healthz")
+            a0 = max_audit(srv)
+            r, _ = wrk(args, url, script)
+            acc = ""
+            if accepted:
+                n, s = audit_success(srv, a0)
+                acc = "%d/%d" % (s, n)
+            out("%-34s %10.1f %8.2f %8.2f %8d %10.1f %10.3f %s" % (
+                name, r["rps"], r["lat"].get("50", 0), r["lat"].get("99", 0), r["non2xx"] + r["errors"],
+                hz["rps"], r["rps"] / hz["rps"], acc))
+            if accepted:
+                for info, cnt in srv.db_query("SELECT info, count(*) FROM pidea_audit WHERE id > %d AND success = 0 "
+                                              "AND \"action\" = 'POST /validate/check' GROUP BY info" % a0):
+                    out("    rejected: %s x %s" % (cnt, info))
+
         lua = os.path.join(work, "spass.lua")
         open(lua, "w").write(LUA_FIXED % {"method": "POST", "body": "user=spassuser&realm=bench&pass=spasspin",
                                           "extra": ""})
-        a0 = max_audit(srv)
-        r, _ = wrk(args, srv.base + "/validate/check", lua)
-        n, s = audit_success(srv, a0)
-        row("POST /validate/check spass user", r, "%d/%d" % (s, n))
+        measure("POST /validate/check spass user", srv.base + "/validate/check", lua, accepted=True)
         per = N_USERS // args.wrk_threads
         for kind, first in (("user", 1), ("serial", N_USERS + 1)):
             write_bodies(work, kind, args.wrk_threads, per, first)
             lua = os.path.join(work, "hotp_%s.lua" % kind)
             open(lua, "w").write(LUA_BODIES % {"dir": work})
-            a0 = max_audit(srv)
-            r, _ = wrk(args, srv.base + "/validate/check", lua)
-            n, s = audit_success(srv, a0)
-            row("POST /validate/check hotp %s" % kind, r, "%d/%d" % (s, n))
-            for info, cnt in srv.db_query("SELECT info, count(*) FROM pidea_audit WHERE id > %d AND success = 0 "
-                                          "AND \"action\" = 'POST /validate/check' GROUP BY info" % a0):
-                out("    rejected: %s × %s" % (cnt, info))
+            measure("POST /validate/check hotp %s" % kind, srv.base + "/validate/check", lua, accepted=True)
         # the list with a million tokens
         t0 = time.time()
         have = int(srv.db_query("SELECT count(*) FROM token WHERE serial LIKE 'BULK%'")[0][0])
         if args.list_tokens > have:
             bulk_sql(srv, pg, have + 1, args.list_tokens + 1)
+            analyze(srv, pg)
         ntok = int(srv.db_query("SELECT count(*) FROM token")[0][0])
         out("")
         out("%d tokens (bulk insert %.1f s)" % (ntok, time.time() - t0))
-        hz, _ = wrk(args, srv.base + "/healthz")
-        base = hz["rps"]
-        row("GET /healthz", hz)
         last = (ntok + 14) // 15
+        lua = os.path.join(work, "list.lua")
+        open(lua, "w").write('wrk.headers["Authorization"] = "%s"\n' % tok)
         for page in (1, last // 2, last):
-            lua = os.path.join(work, "list.lua")
-            open(lua, "w").write('wrk.headers["Authorization"] = "%s"\n' % tok)
-            r, _ = wrk(args, srv.base + "/token/?page=%d" % page, lua)
-            row("GET /token/?page=%d" % page, r)
+            measure("GET /token/?page=%d" % page, srv.base + "/token/?page=%d" % page, lua)
     finally:
         srv.stop()
         if pg:

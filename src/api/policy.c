@@ -128,10 +128,11 @@ int api_policy_get(struct request *rq, json_t **value, struct error *err)
 
 /* ---- POST /policy/<name> ---- */
 
-static const char *const set_fields[] = { "scope", "action",     "realm",    "resolver",
-					  "user",  "time",       "client",   "active",
-					  "check_all_resolvers", "adminrealm", "adminuser", "priority",
-					  "conditions", "pinode", NULL };
+static const char *const set_fields[] = { "scope",	"action",    "realm",
+					  "resolver",	"user",	     "time",
+					  "client",	"active",    "check_all_resolvers",
+					  "adminrealm", "adminuser", "priority",
+					  "conditions", "pinode",    NULL };
 
 int api_policy_set(struct request *rq, json_t **value, struct error *err)
 {
@@ -302,8 +303,8 @@ int api_policy_import(struct request *rq, json_t **value, struct error *err)
 {
 	/* policy: admin.policywrite */
 	const char *filename = param_str(rq, "filename"), *file;
-	/* The multipart upload's field "file"; a form or JSON field of that
-	 * name works too. */
+	/* The upload's multipart field "file" (src/http/multipart.c makes it a
+	 * parameter); a form or JSON field of that name works too. */
 	if (param_req(rq, "file", &file, err) < 0)
 		return -1;
 	json_t *pols;

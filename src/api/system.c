@@ -111,7 +111,7 @@ static int setting_value(struct request *rq, const char *name, const char **out,
 /* Check one setting completely before anything is written. */
 static int check_setting(struct request *rq, const char *key, struct error *err)
 {
-	const char *value;
+	const char *value = NULL;
 	if (strlen(key) > SETTING_KEY_MAX)
 		return sysconfig_check(key, "", NULL, NULL, err);
 	if (setting_value(rq, key, &value, err) < 0)
@@ -145,7 +145,7 @@ int api_system_set_config(struct request *rq, json_t **value, struct error *err)
 	{
 		if (is_companion(key))
 			continue;
-		const char *val, *type = companion(rq, key, ".type");
+		const char *val = NULL, *type = companion(rq, key, ".type");
 		if (setting_value(rq, key, &val, err) < 0)
 			goto fail;
 		int rc = sysconfig_set(rq->app, c, key, val, type, companion(rq, key, ".desc"), err);
@@ -183,7 +183,7 @@ int api_system_set_default(struct request *rq, json_t **value, struct error *err
 		if (!given[i])
 			continue;
 		n++;
-		const char *val;
+		const char *val = NULL;
 		if (!param_str(rq, given[i])) {
 			char lower[64];
 			snprintf(lower, sizeof(lower), "%s", keys[i]);

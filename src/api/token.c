@@ -21,6 +21,7 @@
 
 int token_api_ctx(struct request *rq, struct token_ctx *x, struct error *err)
 {
+	memset(x, 0, sizeof(*x));
 	x->app = rq->app;
 	x->c = request_db(rq, err);
 	if (!x->c)

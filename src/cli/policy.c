@@ -149,10 +149,19 @@ static int cmd_import(struct db_conn *c, const char *file, int cleanup, int upda
 		json_decref(data);
 		return -1;
 	}
-	printf("Importing policy from %s\n", file);
+	/* What happened is reported once the import is committed: a failing
+	 * policy rolls everything back, so nothing may look imported. */
+	char *report = NULL;
+	size_t report_len = 0;
+	FILE *out = open_memstream(&report, &report_len);
+	if (!out) {
+		json_decref(data);
+		return err_internal(err, "out of memory");
+	}
+	fprintf(out, "Importing policy from %s\n", file);
 	int rc = db_begin_write(c, err);
 	if (rc == 0 && cleanup) {
-		printf("Cleanup old policies.\n");
+		fprintf(out, "Cleanup old policies.\n");
 		struct store_policy *rows = NULL;
 		size_t n = 0;
 		rc = store_policy_list(c, &rows, &n, err);
@@ -160,7 +169,7 @@ static int cmd_import(struct db_conn *c, const char *file, int cleanup, int upda
 			int64_t id = 0;
 			rc = policy_delete(c, rows[i].name, &id, err);
 			if (rc == 0)
-				printf("Deleted policy %s with result %lld\n", rows[i].name, (long long)id);
+				fprintf(out, "Deleted policy %s with result %lld\n", rows[i].name, (long long)id);
 		}
 		store_policy_list_free(rows, n);
 	}
@@ -176,7 +185,7 @@ static int cmd_import(struct db_conn *c, const char *file, int cleanup, int upda
 		store_policy_clear(&old);
 		exists = exists == 0;
 		if (exists && !update) {
-			printf("Policy %s exists and -u is not specified, skipping import.\n", name);
+			fprintf(out, "Policy %s exists and -u is not specified, skipping import.\n", name);
 			continue;
 		}
 		json_t *fields = json_deep_copy(p);
@@ -185,11 +194,16 @@ static int cmd_import(struct db_conn *c, const char *file, int cleanup, int upda
 		rc = policy_write(c, name, fields, 0, &id, err);
 		json_decref(fields);
 		if (rc == 0)
-			printf("%s policy %s with result %lld\n", exists ? "Updated" : "Added", name, (long long)id);
+			fprintf(out, "%s policy %s with result %lld\n", exists ? "Updated" : "Added", name,
+				(long long)id);
 	}
 	json_decref(data);
 	if (rc == 0)
 		rc = db_commit(c, err);
+	fclose(out);
+	if (rc == 0)
+		fputs(report, stdout);
+	free(report);
 	return rc;
 }
 
@@ -292,12 +306,13 @@ int cli_policy(const char *config, int argc, char **argv)
 		want = 3;
 	else
 		return cli_fail("policy: unknown subcommand '%s' (list, enable, disable, delete, create, p_export, "
-				"p_import)", sub);
+				"p_import)",
+				sub);
 	if (want == 3 && npos == 4 && !file)
 		file = pos[--npos];
 	if (npos != want)
-		return cli_fail("policy %s: %s", sub, want ? "wrong number of arguments (see --help)"
-							   : "takes no positional arguments");
+		return cli_fail("policy %s: %s", sub,
+				want ? "wrong number of arguments (see --help)" : "takes no positional arguments");
 	if (!strcmp(sub, "p_import") && !file)
 		return cli_fail("policy p_import: --filename is missing");
 

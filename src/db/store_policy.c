@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POLICY_COLUMNS                                                                                 \
-	"id, name, scope, \"action\", realm, adminrealm, adminuser, resolver, pinode, \"user\", client, " \
+#define POLICY_COLUMNS                                                                                                 \
+	"id, name, scope, \"action\", realm, adminrealm, adminuser, resolver, pinode, \"user\", client, "              \
 	"\"time\", active, check_all_resolvers, priority"
 
 static void condition_clear(struct store_policy_condition *k)
@@ -28,8 +28,8 @@ void store_policy_clear(struct store_policy *p)
 {
 	if (!p)
 		return;
-	char **s[] = { &p->name,     &p->scope,    &p->action, &p->realm, &p->adminrealm, &p->adminuser,
-		       &p->resolver, &p->pinode,   &p->user,   &p->client, &p->time };
+	char **s[] = { &p->name,     &p->scope,	 &p->action, &p->realm,	 &p->adminrealm, &p->adminuser,
+		       &p->resolver, &p->pinode, &p->user,   &p->client, &p->time };
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		free(*s[i]);
 	for (size_t i = 0; i < p->n_conditions; i++)
@@ -59,7 +59,7 @@ static int fill_row(struct db_res *r, struct store_policy *p, struct error *err)
 	int oom = 0;
 	memset(p, 0, sizeof(*p));
 	p->id = db_res_int(r, 0);
-	char **s[] = { &p->name,     &p->scope,  &p->action, &p->realm,  &p->adminrealm, &p->adminuser,
+	char **s[] = { &p->name,     &p->scope,	 &p->action, &p->realm,	 &p->adminrealm, &p->adminuser,
 		       &p->resolver, &p->pinode, &p->user,   &p->client, &p->time };
 	for (int i = 0; i < (int)(sizeof(s) / sizeof(s[0])); i++)
 		*s[i] = dup_col(r, i + 1, &oom);

@@ -56,8 +56,12 @@ void store_token_row_clear(struct store_token_row *r)
 	"t.user_pin, t.user_pin_iv, t.so_pin, t.so_pin_iv, t.rollout_state, t.otplen, t.maxfail, "       \
 	"t.failcount, t.count_window, t.sync_window, t.active, t.revoked, t.locked, t.\"count\", "       \
 	"o.resolver, o.user_id, o.realm_id"
+/* The first owner.  "o.token_id = t.id" keeps every plan on the token_id
+ * index: with the min(id) condition alone SQLite may pick a scan of all
+ * owners per token when its statistics are stale. */
 #define OWNER_JOIN                                                                                     \
-	" LEFT JOIN tokenowner o ON o.id = (SELECT min(o2.id) FROM tokenowner o2 WHERE o2.token_id = t.id)"
+	" LEFT JOIN tokenowner o ON o.token_id = t.id AND o.id = (SELECT min(o2.id) FROM tokenowner o2 "     \
+	"WHERE o2.token_id = t.id)"
 
 static int read_row(struct db_res *r, struct store_token_row *out)
 {
@@ -402,6 +406,30 @@ int store_tokeninfo_set(struct db_conn *c, int64_t token_id, const char *key, co
 		       p, 4, NULL, err);
 }
 
+int store_tokeninfo_set_many(struct db_conn *c, int64_t token_id, const char *const *keys,
+			     const char *const *values, int n, struct error *err)
+{
+	static const char *const sql[3] = {
+		"INSERT INTO tokeninfo (token_id, \"Key\", \"Value\", \"Type\", \"Description\") VALUES (?, ?, ?, '', '') "
+		"ON CONFLICT (token_id, \"Key\") DO UPDATE SET \"Value\" = excluded.\"Value\", \"Type\" = ''",
+		"INSERT INTO tokeninfo (token_id, \"Key\", \"Value\", \"Type\", \"Description\") VALUES (?, ?, ?, '', ''), "
+		"(?, ?, ?, '', '') "
+		"ON CONFLICT (token_id, \"Key\") DO UPDATE SET \"Value\" = excluded.\"Value\", \"Type\" = ''",
+		"INSERT INTO tokeninfo (token_id, \"Key\", \"Value\", \"Type\", \"Description\") VALUES (?, ?, ?, '', ''), "
+		"(?, ?, ?, '', ''), (?, ?, ?, '', '') "
+		"ON CONFLICT (token_id, \"Key\") DO UPDATE SET \"Value\" = excluded.\"Value\", \"Type\" = ''",
+	};
+	if (n < 1 || n > 3)
+		return err_internal(err, "store_tokeninfo_set_many: 1 to 3 entries");
+	struct db_param p[9];
+	for (int i = 0; i < n; i++) {
+		p[3 * i] = DB_INT(token_id);
+		p[3 * i + 1] = DB_TEXT(keys[i]);
+		p[3 * i + 2] = DB_TEXT(s0(values[i]));
+	}
+	return db_exec(c, sql[n - 1], p, 3 * n, NULL, err);
+}
+
 int store_tokeninfo_delete(struct db_conn *c, int64_t token_id, const char *key, int64_t *affected,
 			   struct error *err)
 {
@@ -662,8 +690,13 @@ int store_token_search(struct db_conn *c, const struct store_token_filter *f, co
 	 * indexed sort columns); the rows are read for the page alone. */
 	sb_add(&q, "SELECT " TOKEN_COLS " FROM (SELECT t.id AS pid FROM token t");
 	sb_add(&q, w.sql.s);
+	/* serial and id are unique: no tie-break, so the index alone orders */
 	char order[128];
-	snprintf(order, sizeof(order), " ORDER BY %s %s, t.id %s", col, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+	const char *dir = desc ? "DESC" : "ASC";
+	if (!strcmp(col, "t.serial") || !strcmp(col, "t.id"))
+		snprintf(order, sizeof(order), " ORDER BY %s %s", col, dir);
+	else
+		snprintf(order, sizeof(order), " ORDER BY %s %s, t.id %s", col, dir, dir);
 	sb_add(&q, order);
 	sb_add(&q, " LIMIT ? OFFSET ?) p JOIN token t ON t.id = p.pid" OWNER_JOIN);
 	sb_add(&q, order);
@@ -683,172 +716,5 @@ int store_token_search(struct db_conn *c, const struct store_token_filter *f, co
 out:
 	db_res_free(r);
 	where_free(&w);
-	return rc;
-}
-
-/* ---- challenge ---- */
-
-void store_challenge_clear(struct store_challenge *ch)
-{
-	if (!ch)
-		return;
-	free(ch->data);
-	free(ch->challenge);
-	free(ch->session);
-	memset(ch, 0, sizeof(*ch));
-}
-
-int store_challenge_insert(struct db_conn *c, const struct store_challenge *ch, struct error *err)
-{
-	struct db_param p[] = { DB_TEXT(ch->transaction_id), DB_TEXT(s0(ch->data)),  DB_TEXT(s0(ch->challenge)),
-				DB_TEXT(s0(ch->session)),    DB_TEXT(ch->serial),    DB_TEXT(ch->timestamp),
-				DB_TEXT(ch->expiration),     DB_INT(ch->received_count), DB_INT(ch->otp_valid) };
-	return db_exec(c,
-		       "INSERT INTO challenge (transaction_id, data, challenge, \"session\", serial, \"timestamp\", "
-		       "expiration, received_count, otp_valid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		       p, 9, NULL, err);
-}
-
-#define CHAL_COLS                                                                                             \
-	"id, transaction_id, data, challenge, \"session\", serial, \"timestamp\", expiration, received_count, " \
-	"otp_valid"
-
-static int read_challenge(struct db_res *r, struct store_challenge *ch)
-{
-	memset(ch, 0, sizeof(*ch));
-	ch->id = db_res_int(r, 0);
-	snprintf(ch->transaction_id, sizeof(ch->transaction_id), "%s", s0(db_res_text(r, 1)));
-	ch->data = dup_col(r, 2);
-	ch->challenge = dup_col(r, 3);
-	ch->session = dup_col(r, 4);
-	snprintf(ch->serial, sizeof(ch->serial), "%s", s0(db_res_text(r, 5)));
-	snprintf(ch->timestamp, sizeof(ch->timestamp), "%s", s0(db_res_text(r, 6)));
-	snprintf(ch->expiration, sizeof(ch->expiration), "%s", s0(db_res_text(r, 7)));
-	ch->received_count = (int)db_res_int(r, 8);
-	ch->otp_valid = db_res_int(r, 9) != 0;
-	if (!ch->data || !ch->challenge || !ch->session) {
-		store_challenge_clear(ch);
-		return -1;
-	}
-	return 0;
-}
-
-static int each_challenge(struct db_res *r, int (*fn)(void *, const struct store_challenge *), void *ctx,
-			  struct error *err)
-{
-	int rc;
-	while ((rc = db_res_next(r, err)) == 1) {
-		struct store_challenge ch;
-		if (read_challenge(r, &ch) < 0)
-			return err_internal(err, "out of memory reading a challenge");
-		int stop = fn(ctx, &ch);
-		store_challenge_clear(&ch);
-		if (stop)
-			return 0;
-	}
-	return rc < 0 ? -1 : 0;
-}
-
-int store_challenge_list(struct db_conn *c, const char *transaction_id, const char *serial, const char *now,
-			 int (*fn)(void *ctx, const struct store_challenge *ch), void *ctx, struct error *err)
-{
-	struct db_res *r = NULL;
-	int rc;
-	if (serial) {
-		struct db_param p[] = { DB_TEXT(transaction_id), DB_TEXT(serial), DB_TEXT(now) };
-		rc = db_query(c,
-			      "SELECT " CHAL_COLS " FROM challenge WHERE transaction_id = ? AND serial = ? "
-			      "AND expiration > ? ORDER BY id",
-			      p, 3, &r, err);
-	} else {
-		struct db_param p[] = { DB_TEXT(transaction_id), DB_TEXT(now) };
-		rc = db_query(c,
-			      "SELECT " CHAL_COLS " FROM challenge WHERE transaction_id = ? AND expiration > ? "
-			      "ORDER BY id",
-			      p, 2, &r, err);
-	}
-	if (rc < 0)
-		return -1;
-	rc = each_challenge(r, fn, ctx, err);
-	db_res_free(r);
-	return rc;
-}
-
-int store_challenge_delete_tx(struct db_conn *c, const char *transaction_id, struct error *err)
-{
-	struct db_param p[] = { DB_TEXT(transaction_id) };
-	return db_exec(c, "DELETE FROM challenge WHERE transaction_id = ?", p, 1, NULL, err);
-}
-
-int store_challenge_delete_id(struct db_conn *c, int64_t id, struct error *err)
-{
-	struct db_param p[] = { DB_INT(id) };
-	return db_exec(c, "DELETE FROM challenge WHERE id = ?", p, 1, NULL, err);
-}
-
-int store_challenge_inc_received(struct db_conn *c, int64_t id, struct error *err)
-{
-	struct db_param p[] = { DB_INT(id) };
-	return db_exec(c, "UPDATE challenge SET received_count = received_count + 1 WHERE id = ?", p, 1, NULL, err);
-}
-
-int store_challenge_cleanup(struct db_conn *c, const char *now, struct error *err)
-{
-	struct db_param p[] = { DB_TEXT(now) };
-	return db_exec(c, "DELETE FROM challenge WHERE expiration < ?", p, 1, NULL, err);
-}
-
-const char *store_challenge_sort_column(const char *name)
-{
-	static const char *const names[] = { "id",	   "transaction_id", "data", "challenge", "session", "serial",
-					     "timestamp", "expiration",	    "received_count", "otp_valid", NULL };
-	static const char *const cols[] = { "id",	  "transaction_id", "data",	 "challenge", "\"session\"",
-					    "serial",	  "\"timestamp\"",  "expiration", "received_count", "otp_valid" };
-	if (!name)
-		return NULL;
-	for (size_t i = 0; names[i]; i++)
-		if (!strcmp(names[i], name))
-			return cols[i];
-	return NULL;
-}
-
-int store_challenge_page(struct db_conn *c, const char *serial, const char *transaction_id, const char *sortby,
-			 int desc, int64_t page, int64_t pagesize, int64_t *total,
-			 int (*fn)(void *ctx, const struct store_challenge *ch), void *ctx, struct error *err)
-{
-	const char *col = store_challenge_sort_column(sortby ? sortby : "timestamp");
-	if (!col)
-		col = "\"timestamp\"";
-	struct sqlbuf w = { 0 }, cnt = { 0 }, q = { 0 };
-	struct db_param p[4];
-	int np = 0;
-	sb_add(&w, " WHERE 1 = 1");
-	if (serial) {
-		sb_add(&w, " AND serial = ?");
-		p[np++] = DB_TEXT(serial);
-	}
-	if (transaction_id) {
-		sb_add(&w, " AND transaction_id = ?");
-		p[np++] = DB_TEXT(transaction_id);
-	}
-	sb_add(&cnt, "SELECT count(*) FROM challenge");
-	sb_add(&cnt, w.s);
-	sb_add(&q, "SELECT " CHAL_COLS " FROM challenge");
-	sb_add(&q, w.s);
-	char order[96];
-	snprintf(order, sizeof(order), " ORDER BY %s %s, id %s LIMIT ? OFFSET ?", col, desc ? "DESC" : "ASC",
-		 desc ? "DESC" : "ASC");
-	sb_add(&q, order);
-	if (w.overflow || cnt.overflow || q.overflow)
-		return err_internal(err, "challenge query too long");
-	if (count_once(c, cnt.s, p, np, total, err) < 0)
-		return -1;
-	p[np] = DB_INT(pagesize);
-	p[np + 1] = DB_INT((page - 1) * pagesize);
-	struct db_res *r = NULL;
-	if (db_query_once(c, q.s, p, np + 2, &r, err) < 0)
-		return -1;
-	int rc = each_challenge(r, fn, ctx, err);
-	db_res_free(r);
 	return rc;
 }

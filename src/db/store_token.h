@@ -86,6 +86,9 @@ int store_tokeninfo_get(struct db_conn *c, int64_t token_id, const char *key, ch
 /* Insert or overwrite (type NULL = ""). */
 int store_tokeninfo_set(struct db_conn *c, int64_t token_id, const char *key, const char *value,
 			const char *type, struct error *err);
+/* Up to three untyped entries in one statement (keys[i] → values[i]). */
+int store_tokeninfo_set_many(struct db_conn *c, int64_t token_id, const char *const *keys,
+			     const char *const *values, int n, struct error *err);
 /* *affected (may be NULL) = rows deleted. */
 int store_tokeninfo_delete(struct db_conn *c, int64_t token_id, const char *key, int64_t *affected,
 			   struct error *err);

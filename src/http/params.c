@@ -110,7 +110,7 @@ int params_parse_form(json_t *obj, const char *body, size_t len, int unquote, st
 		while (eq < end && body[eq] != '=')
 			eq++;
 		if (end > i) {
-			size_t klen, vlen;
+			size_t klen = 0, vlen = 0;
 			char *k = form_decode(body + i, eq - i, &klen);
 			char *v = eq < end ? form_decode(body + eq + 1, end - eq - 1, &vlen) : strdup("");
 			if (!k || !v) {

@@ -25,7 +25,7 @@ void audit_format_time(double t, char *buf, unsigned len)
 
 int audit_write(struct app *app, struct db_conn *c, const struct audit_record *r, struct error *err)
 {
-	char date[40], start[40], tid[32];
+	char date[96], start[96], tid[32];
 	audit_format_time(r->start + r->duration, date, sizeof(date));
 	audit_format_time(r->start, start, sizeof(start));
 	snprintf(tid, sizeof(tid), "%lu", r->thread_id);

@@ -171,6 +171,8 @@ const json_t *policy_json(const struct policy *p);
 /* Append the names of hits to an audit "policies" field (comma-separated,
  * each name once, never overflowing buf). */
 void policy_hits_audit(const struct policy_hits *hits, char *buf, size_t len);
+/* The same for one name (e.g. the policies behind an action value). */
+void policy_audit_add(char *buf, size_t len, const char *name);
 
 /* ---- listing (GET /policy) ---- */
 /* list_policies(name, realm, scope, active): active -1 = any, 0/1. Sorted

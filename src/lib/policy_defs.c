@@ -51,30 +51,31 @@ const char *const policy_token_types[] = {
 /* Token-type families. */
 #define ENROLL_ADMIN(T, t) AD("enroll" T, B, "enrollment", "tokens", "Admin may enroll " T " tokens.", TT(t))
 #define ENROLL_USER(T, t) US("enroll" T, B, "enrollment", "tokens", "The user may enroll " T " tokens.", TT(t))
-#define MAX_TOKENS(t)                                                                               \
-	EN(t "_max_token_per_user", I, "token",                                                     \
+#define MAX_TOKENS(t)                                                                                          \
+	EN(t "_max_token_per_user", I, "token",                                                                \
 	   "Maximum number of " t " tokens a user may have assigned (the highest matching limit wins).", TT(t)), \
-	EN(t "_max_active_token_per_user", I, "token",                                              \
+	EN(t "_max_active_token_per_user", I, "token",                                                         \
 	   "Maximum number of active " t " tokens a user may have (the highest matching limit wins).", TT(t))
 #define PIN_POLICIES(sc, t)                                                                                  \
 	ROW(sc, t "_otp_pin_maxlength", I, "pin", NULL, "Maximum PIN length of " t " tokens.", RANGE(0, 31), \
 	    TT(t)),                                                                                          \
 	ROW(sc, t "_otp_pin_minlength", I, "pin", NULL, "Minimum PIN length of " t " tokens.", RANGE(0, 31), \
 	    TT(t)),                                                                                          \
-	ROW(sc, t "_otp_pin_contents", S, "pin", NULL,                                                      \
-	    "Required PIN contents of " t " tokens: (c)haracters, (n)umeric, (s)pecial, +/- modifiers or [list].", TT(t))
-#define OTP_ENROLL(sc, t, T)                                                                              \
-	ROW(sc, t "_hashlib", S, t, NULL, "Hash algorithm forced on new " T " tokens.",                   \
-	    LIST("sha1|sha256|sha512"), TT(t)),                                                             \
-	ROW(sc, t "_otplen", I, t, NULL, "OTP length forced on new " T " tokens.", LIST("6|8"), TT(t)),    \
-	ROW(sc, t "_2step", S, t, NULL, "Two-step enrollment of " T " tokens: allow or force it.",        \
+	ROW(sc, t "_otp_pin_contents", S, "pin", NULL,                                                       \
+	    "Required PIN contents of " t " tokens: (c)haracters, (n)umeric, (s)pecial, +/- or [list].", TT(t))
+#define OTP_ENROLL(sc, t, T)                                                                           \
+	ROW(sc, t "_hashlib", S, t, NULL, "Hash algorithm forced on new " T " tokens.",                \
+	    LIST("sha1|sha256|sha512"), TT(t)),                                                        \
+	ROW(sc, t "_otplen", I, t, NULL, "OTP length forced on new " T " tokens.", LIST("6|8"), TT(t)), \
+	ROW(sc, t "_2step", S, t, NULL, "Two-step enrollment of " T " tokens: allow or force it.",     \
 	    LIST("allow|force"), TT(t))
-#define TWO_STEP_SIZES(t, T)                                                                                    \
-	EN(t "_2step_clientsize", I, t, "Bytes of the " T " seed contributed by the client in two-step enrollment.", \
-	   TT(t)),                                                                                                  \
-	EN(t "_2step_serversize", I, t, "Bytes of the " T " seed contributed by the server in two-step enrollment.", \
-	   TT(t)),                                                                                                  \
-	EN(t "_2step_difficulty", I, t, "PBKDF2 rounds of the " T " two-step key derivation (10000 or more).", TT(t)), \
+#define TWO_STEP_SIZES(t, T)                                                                              \
+	EN(t "_2step_clientsize", I, t,                                                                   \
+	   "Bytes of the " T " seed contributed by the client in two-step enrollment.", TT(t)),           \
+	EN(t "_2step_serversize", I, t,                                                                   \
+	   "Bytes of the " T " seed contributed by the server in two-step enrollment.", TT(t)),           \
+	EN(t "_2step_difficulty", I, t, "PBKDF2 rounds of the " T " two-step key derivation (10000 or more).", \
+	   TT(t)),                                                                                        \
 	EN(t "_force_app_pin", B, t, "The privacyIDEA Authenticator must protect new " T " tokens with a PIN.", TT(t))
 
 const struct policy_def policy_defs[] = {
@@ -96,10 +97,13 @@ const struct policy_def policy_defs[] = {
 	AD("delete", B, "token", "tokens", "Admin may delete tokens."),
 	AD("userlist", B, "general", "users", "Admin may list the users."),
 	AD("machinelist", B, "machine", "machines", "Admin may list the machines."),
-	AD("manage_machine_tokens", B, "machine", "tokens|machines", "Admin may attach tokens to and detach them from machines."),
-	AD("fetch_authentication_items", B, "general", NULL, "Admin may fetch the authentication items of machine tokens."),
+	AD("manage_machine_tokens", B, "machine", "tokens|machines",
+	    "Admin may attach tokens to and detach them from machines."),
+	AD("fetch_authentication_items", B, "general", NULL,
+	    "Admin may fetch the authentication items of machine tokens."),
 	AD("tokenrealms", B, "token", "tokens", "Admin may set the realms of tokens."),
-	AD("tokenlist", B, "token", "tokens", "Admin may list the tokens of the policy's realms (all realms without a realm)."),
+	AD("tokenlist", B, "token", "tokens",
+	    "Admin may list the tokens of the policy's realms (all realms without a realm)."),
 	AD("getserial", B, "tools", "tokens", "Admin may find the serial of a token from an OTP value."),
 	AD("getrandom", B, "tools", NULL, "Admin may fetch random keys from the server."),
 	AD("copytokenpin", B, "tools", NULL, "Admin may copy the PIN of one token to another."),
@@ -108,7 +112,8 @@ const struct policy_def policy_defs[] = {
 	AD("configwrite", B, "system", "config", "Admin may write the system configuration."),
 	AD("configdelete", B, "system", "config", "Admin may delete keys of the system configuration."),
 	AD("configread", B, "system", "config", "Admin may read the system configuration."),
-	AD("system_documentation", B, "system", "config", "Admin may export the documentation of the whole configuration."),
+	AD("system_documentation", B, "system", "config",
+	    "Admin may export the documentation of the whole configuration."),
 	AD("policywrite", B, "system", "config", "Admin may create and change policies."),
 	AD("policydelete", B, "system", "config", "Admin may delete policies."),
 	AD("policyread", B, "system", "config", "Admin may read policies."),
@@ -123,10 +128,12 @@ const struct policy_def policy_defs[] = {
 	AD("mresolverread", B, "system", "config", "Admin may read machine resolvers."),
 	AD("otp_pin_maxlength", I, "pin", NULL, "Maximum length of an OTP PIN set by the admin.", RANGE(0, 31)),
 	AD("otp_pin_minlength", I, "pin", NULL, "Minimum length of an OTP PIN set by the admin.", RANGE(0, 31)),
-	AD("otp_pin_contents", S, "pin", NULL, "Required contents of an OTP PIN: (c)haracters, (n)umeric, (s)pecial, +/- modifiers or [list]."),
+	AD("otp_pin_contents", S, "pin", NULL,
+	    "Required contents of an OTP PIN: (c)haracters, (n)umeric, (s)pecial, +/- modifiers or [list]."),
 	AD("otp_pin_set_random", I, "pin", NULL, "Length of the random PIN set by the admin.", RANGE(1, 31)),
 	AD("auditlog", B, "system", "audit", "Admin may read the audit log (of the policy's realms)."),
-	AD("auditlog_age", S, "system", "audit", "Admin sees only audit entries younger than this (10m, 10h, 10d, 1y)."),
+	AD("auditlog_age", S, "system", "audit",
+	    "Admin sees only audit entries younger than this (10m, 10h, 10d, 1y)."),
 	AD("hide_audit_columns", S, "system", "audit", "Audit columns hidden from the admin (blank-separated)."),
 	AD("auditlog_download", B, "system", "audit", "Admin may download the audit log."),
 	AD("adduser", B, "user", "users", "Admin may add users to editable user stores."),
@@ -151,8 +158,10 @@ const struct policy_def policy_defs[] = {
 	AD("clienttype", B, "system", "components", "Admin may list the authenticating clients and their types."),
 	AD("managesubscription", B, "system", "components", "Admin may add and delete subscriptions."),
 	AD("triggerchallenge", B, "general", "", "Admin may trigger challenges (e.g. send an SMS OTP)."),
-	AD("set_custom_user_attributes", S, "user", "", "Custom user attributes the admin may set (':key: value ...', '*' for any)."),
-	AD("delete_custom_user_attributes", S, "user", "", "Custom user attributes the admin may delete (blank-separated, '*' for any)."),
+	AD("set_custom_user_attributes", S, "user", "",
+	    "Custom user attributes the admin may set (':key: value ...', '*' for any)."),
+	AD("delete_custom_user_attributes", S, "user", "",
+	    "Custom user attributes the admin may delete (blank-separated, '*' for any)."),
 	AD("hide_tokeninfo", S, "token", NULL, "Token info fields hidden from the admin (blank-separated)."),
 	AD("tokengroup_list", B, "tokengroup", "config", "Admin may list the token groups."),
 	AD("tokengroup_add", B, "tokengroup", "config", "Admin may add token groups."),
@@ -172,9 +181,12 @@ const struct policy_def policy_defs[] = {
 	PIN_POLICIES("admin", "spass"),
 	AD("totp_timestep", I, "totp", NULL, "Time step forced on new TOTP tokens.", LIST("30|60"), TT("totp")),
 	OTP_ENROLL("admin", "totp", "TOTP"),
-	AD("sms_gateways", S, "sms", NULL, "SMS gateway identifiers the admin may set per token (blank-separated).", TT("sms")),
-	AD("certificate_trusted_Attestation_CA_path", S, "certificate", NULL, "Directory of trusted attestation CA chains for certificate enrollment.", TT("certificate")),
-	AD("indexedsecret_force_attribute", S, "indexedsecret", NULL, "User attribute that becomes the secret of new indexedsecret tokens.", TT("indexedsecret")),
+	AD("sms_gateways", S, "sms", NULL,
+	    "SMS gateway identifiers the admin may set per token (blank-separated).", TT("sms")),
+	AD("certificate_trusted_Attestation_CA_path", S, "certificate", NULL,
+	    "Directory of trusted attestation CA chains for certificate enrollment.", TT("certificate")),
+	AD("indexedsecret_force_attribute", S, "indexedsecret", NULL,
+	    "User attribute that becomes the secret of new indexedsecret tokens.", TT("indexedsecret")),
 
 	/* ---- user: what users may do with their own tokens ---- */
 	US("assign", B, "token", "tokens", "The user may assign an unassigned token by its serial."),
@@ -192,15 +204,18 @@ const struct policy_def policy_defs[] = {
 	US("enrollpin", B, "pin", NULL, "The user may set the OTP PIN during enrollment."),
 	US("otp_pin_maxlength", I, "pin", NULL, "Maximum length of an OTP PIN set by the user.", RANGE(0, 31)),
 	US("otp_pin_minlength", I, "pin", NULL, "Minimum length of an OTP PIN set by the user.", RANGE(0, 31)),
-	US("otp_pin_contents", S, "pin", NULL, "Required contents of an OTP PIN: (c)haracters, (n)umeric, (s)pecial, +/- modifiers or [list]."),
+	US("otp_pin_contents", S, "pin", NULL,
+	    "Required contents of an OTP PIN: (c)haracters, (n)umeric, (s)pecial, +/- modifiers or [list]."),
 	US("auditlog", B, NULL, "audit", "The user may read the audit entries of his tokens."),
 	US("auditlog_age", S, NULL, "audit", "The user sees only audit entries younger than this (10m, 10h, 10d, 1y)."),
 	US("hide_audit_columns", S, "system", "audit", "Audit columns hidden from the user (blank-separated)."),
 	US("userlist", B, NULL, "users", "The user may read his own user information."),
 	US("updateuser", B, NULL, "users", "The user may change his own user information, e.g. the password."),
 	US("password_reset", B, NULL, "", "The user may reset his password in an editable user store."),
-	US("set_custom_user_attributes", S, "user", "", "Custom user attributes the user may set (':key: value ...', '*' for any)."),
-	US("delete_custom_user_attributes", S, "user", "", "Custom user attributes the user may delete (blank-separated, '*' for any)."),
+	US("set_custom_user_attributes", S, "user", "",
+	    "Custom user attributes the user may set (':key: value ...', '*' for any)."),
+	US("delete_custom_user_attributes", S, "user", "",
+	    "Custom user attributes the user may delete (blank-separated, '*' for any)."),
 	US("hide_tokeninfo", S, "token", NULL, "Token info fields hidden from the user (blank-separated)."),
 	ENROLL_USER("HOTP", "hotp"), ENROLL_USER("MOTP", "motp"), ENROLL_USER("SPASS", "spass"),
 	ENROLL_USER("SSHKEY", "sshkey"), ENROLL_USER("TOTP", "totp"), ENROLL_USER("YUBICO", "yubico"),
@@ -210,36 +225,48 @@ const struct policy_def policy_defs[] = {
 	ENROLL_USER("TAN", "tan"), ENROLL_USER("PUSH", "push"), ENROLL_USER("INDEXEDSECRET", "indexedsecret"),
 	ENROLL_USER("WEBAUTHN", "webauthn"),
 	OTP_ENROLL("user", "hotp", "HOTP"),
-	US("hotp_force_server_generate", B, "hotp", NULL, "New HOTP tokens of the user get a key generated by the server.", TT("hotp")),
+	US("hotp_force_server_generate", B, "hotp", NULL,
+	    "New HOTP tokens of the user get a key generated by the server.", TT("hotp")),
 	PIN_POLICIES("user", "spass"),
 	US("totp_timestep", I, "totp", NULL, "Time step forced on new TOTP tokens.", LIST("30|60"), TT("totp")),
 	OTP_ENROLL("user", "totp", "TOTP"),
-	US("totp_force_server_generate", B, "totp", NULL, "New TOTP tokens of the user get a key generated by the server.", TT("totp")),
+	US("totp_force_server_generate", B, "totp", NULL,
+	    "New TOTP tokens of the user get a key generated by the server.", TT("totp")),
 	US("sms_gateways", S, "sms", NULL, "SMS gateway identifiers the user may choose (blank-separated).", TT("sms")),
-	US("certificate_trusted_Attestation_CA_path", S, "certificate", NULL, "Directory of trusted attestation CA chains for certificate enrollment.", TT("certificate")),
-	US("indexedsecret_force_attribute", S, "indexedsecret", NULL, "User attribute that becomes the secret of new indexedsecret tokens.", TT("indexedsecret")),
+	US("certificate_trusted_Attestation_CA_path", S, "certificate", NULL,
+	    "Directory of trusted attestation CA chains for certificate enrollment.", TT("certificate")),
+	US("indexedsecret_force_attribute", S, "indexedsecret", NULL,
+	    "User attribute that becomes the secret of new indexedsecret tokens.", TT("indexedsecret")),
 
 	/* ---- enrollment: how /token/init behaves ---- */
 	EN("max_token_per_realm", I, "token", "Maximum number of tokens in a realm (the highest matching limit wins)."),
-	EN("max_token_per_user", I, "token", "Maximum number of tokens a user may have assigned (the highest matching limit wins)."),
-	EN("max_active_token_per_user", I, "token", "Maximum number of active tokens a user may have (the highest matching limit wins)."),
+	EN("max_token_per_user", I, "token",
+	    "Maximum number of tokens a user may have assigned (the highest matching limit wins)."),
+	EN("max_active_token_per_user", I, "token",
+	    "Maximum number of active tokens a user may have (the highest matching limit wins)."),
 	EN("otp_pin_random", I, "pin", "Set a random OTP PIN of this length at enrollment.", RANGE(1, 31)),
 	EN("pinhandling", S, "pin", "Module that handles a random PIN set at enrollment."),
 	EN("change_pin_on_first_use", B, "pin", "A PIN set by the admin must be changed by the user at first use."),
 	EN("change_pin_every", S, "pin", "The user must change his PIN this often, e.g. 180d."),
 	EN("encrypt_pin", B, "pin", "Store the OTP PIN encrypted instead of hashed."),
-	EN("tokenlabel", S, "token", "Label of new smartphone tokens; tags {user}, {realm}, {serial}, {givenname}, {surname}."),
-	EN("tokenissuer", S, "token", "Issuer of new smartphone tokens; tags {user}, {realm}, {serial}, {givenname}, {surname}."),
+	EN("tokenlabel", S, "token",
+	    "Label of new smartphone tokens; tags {user}, {realm}, {serial}, {givenname}, {surname}."),
+	EN("tokenissuer", S, "token",
+	    "Issuer of new smartphone tokens; tags {user}, {realm}, {serial}, {givenname}, {surname}."),
 	EN("appimageurl", S, "token", "URL of an image (PNG, JPG, GIF) shown by authenticator apps."),
-	EN("autoassignment", S, "token", "A user without tokens gets an unassigned token by authenticating with it.", LIST("any_pin|userstore")),
+	EN("autoassignment", S, "token",
+	    "A user without tokens gets an unassigned token by authenticating with it.", LIST("any_pin|userstore")),
 	EN("losttoken_PW_length", I, NULL, "Length of the temporary password of a lost token.", RANGE(1, 31)),
 	EN("losttoken_PW_contents", S, NULL, "Contents of the temporary password of a lost token (C, c, n, s, 8)."),
 	EN("losttoken_valid", I, NULL, "Days the temporary token of a lost token stays valid.", RANGE(1, 60)),
 	EN("registration.length", I, "token", "Length of generated registration codes.", RANGE(1, 31)),
-	EN("registration.contents", S, "token", "Contents of generated registration codes: (c)haracters, (n)umeric, (s)pecial, +/- or [list]."),
+	EN("registration.contents", S, "token",
+	    "Contents of generated registration codes: (c)haracters, (n)umeric, (s)pecial, +/- or [list]."),
 	EN("pw.length", I, "token", "Length of generated passwords of password tokens.", RANGE(1, 31)),
-	EN("pw.contents", S, "token", "Contents of generated passwords of password tokens: (c)haracters, (n)umeric, (s)pecial, +/- or [list]."),
-	EN("verify_enrollment", S, "token", "Token types (blank-separated) that must be verified with an OTP after enrollment."),
+	EN("pw.contents", S, "token",
+	    "Contents of generated passwords of password tokens: (c)haracters, (n)umeric, (s)pecial, +/- or [list]."),
+	EN("verify_enrollment", S, "token",
+	    "Token types (blank-separated) that must be verified with an OTP after enrollment."),
 	MAX_TOKENS("daplug"), MAX_TOKENS("hotp"), MAX_TOKENS("motp"), MAX_TOKENS("pw"), MAX_TOKENS("remote"),
 	MAX_TOKENS("spass"), MAX_TOKENS("sshkey"), MAX_TOKENS("totp"), MAX_TOKENS("yubico"), MAX_TOKENS("yubikey"),
 	MAX_TOKENS("radius"), MAX_TOKENS("sms"), MAX_TOKENS("email"), MAX_TOKENS("registration"),
@@ -248,48 +275,85 @@ const struct policy_def policy_defs[] = {
 	MAX_TOKENS("indexedsecret"), MAX_TOKENS("webauthn"),
 	TWO_STEP_SIZES("hotp", "HOTP"),
 	TWO_STEP_SIZES("totp", "TOTP"),
-	EN("yubikey_access_code", S, "yubikey", "Access code (12 hex characters, or old:new) for enrollment clients programming Yubikeys.", TT("yubikey")),
-	EN("certificate_require_attestation", S, "certificate", "Attestation of certificate requests.", LIST("ignore|verify|require_and_verify"), TT("certificate")),
-	EN("certificate_ca_connector", S, "certificate", "CA connector used for certificate enrollment.", .values = PV_CACONNECTORS, TT("certificate")),
-	EN("certificate_template", S, "certificate", "Certificate template used for certificate enrollment.", TT("certificate")),
-	EN("certificate_request_subject_component", S, "certificate", "Components added to the request subject (email, realm).", LIST("email|realm"), .flags = POLICY_DEF_MULTIPLE, TT("certificate")),
-	EN("u2f_req", S, "u2f", "Only U2F devices whose attestation certificate matches may be registered (subject|issuer|serial/regex/).", TT("u2f")),
-	EN("u2f_no_verify_certificate", B, "u2f", "Do not check the validity period of U2F attestation certificates.", TT("u2f")),
+	EN("yubikey_access_code", S, "yubikey",
+	    "Access code (12 hex characters, or old:new) for enrollment clients programming Yubikeys.", TT("yubikey")),
+	EN("certificate_require_attestation", S, "certificate",
+	    "Attestation of certificate requests.", LIST("ignore|verify|require_and_verify"), TT("certificate")),
+	EN("certificate_ca_connector", S, "certificate",
+	    "CA connector used for certificate enrollment.", .values = PV_CACONNECTORS, TT("certificate")),
+	EN("certificate_template", S, "certificate",
+	    "Certificate template used for certificate enrollment.", TT("certificate")),
+	EN("certificate_request_subject_component", S, "certificate",
+	    "Components added to the request subject (email, realm).",
+	    LIST("email|realm"), .flags = POLICY_DEF_MULTIPLE, TT("certificate")),
+	EN("u2f_req", S, "u2f",
+	    "Only U2F devices whose attestation certificate matches may be registered (subject|issuer|serial/regex/).",
+	    TT("u2f")),
+	EN("u2f_no_verify_certificate", B, "u2f",
+	    "Do not check the validity period of U2F attestation certificates.", TT("u2f")),
 	EN("papertoken_count", I, "paper", "Number of OTP values printed on a paper token.", TT("paper")),
 	EN("tantoken_count", I, "tan", "Number of TANs of a TAN token.", TT("tan")),
-	EN("push_firebase_configuration", S, "push", "Firebase gateway of push tokens, or 'poll only'.", .values = PV_FIREBASE, TT("push")),
-	EN("push_registration_url", S, "push", "URL the smartphone uses for the second enrollment step of push tokens.", TT("push")),
-	EN("push_ttl", I, "push", "Minutes within which the second enrollment step of a push token must happen.", TT("push")),
-	EN("push_ssl_verify", S, "push", "The smartphone verifies the TLS certificate at enrollment (1) or not (0).", LIST("0|1"), TT("push")),
-	EN("push_force_app_pin", B, "push", "The smartphone must be unlocked to accept a push notification.", TT("push")),
-	EN("webauthn_avoid_double_registration", B, "webauthn", "One authenticator cannot be registered twice for a user.", TT("webauthn")),
-	EN("webauthn_relying_party_name", S, "webauthn", "Human-readable name of the WebAuthn relying party.", TT("webauthn")),
-	EN("webauthn_relying_party_id", S, "webauthn", "WebAuthn relying party ID (a registrable domain).", TT("webauthn")),
-	EN("webauthn_timeout", I, "webauthn", "Seconds the client waits for the authenticator at enrollment.", TT("webauthn")),
-	EN("webauthn_authenticator_attachment", S, "webauthn", "Kind of authenticator allowed at enrollment.", LIST("platform|cross-platform|either"), TT("webauthn")),
-	EN("webauthn_authenticator_selection_list", S, "webauthn", "AAGUIDs of the authenticators that may be enrolled (blank-separated).", TT("webauthn")),
-	EN("webauthn_user_verification_requirement", S, "webauthn", "User verification required at enrollment.", LIST("required|preferred|discouraged"), TT("webauthn")),
-	EN("webauthn_public_key_credential_algorithms", S, "webauthn", "Public key algorithms allowed at enrollment.", LIST("ecdsa|rsassa-pss|rsassa-pkcs1v1_5"), .flags = POLICY_DEF_MULTIPLE, TT("webauthn")),
-	EN("webauthn_authenticator_attestation_form", S, "webauthn", "Attestation requested at enrollment.", LIST("none|indirect|direct"), TT("webauthn")),
-	EN("webauthn_authenticator_attestation_level", S, "webauthn", "Attestation level required at enrollment.", LIST("none|untrusted|trusted"), TT("webauthn")),
-	EN("webauthn_req", S, "webauthn", "Only authenticators whose attestation certificate matches may be enrolled (subject|issuer|serial/regex/).", TT("webauthn")),
+	EN("push_firebase_configuration", S, "push",
+	    "Firebase gateway of push tokens, or 'poll only'.", .values = PV_FIREBASE, TT("push")),
+	EN("push_registration_url", S, "push",
+	    "URL the smartphone uses for the second enrollment step of push tokens.", TT("push")),
+	EN("push_ttl", I, "push",
+	    "Minutes within which the second enrollment step of a push token must happen.", TT("push")),
+	EN("push_ssl_verify", S, "push",
+	    "The smartphone verifies the TLS certificate at enrollment (1) or not (0).", LIST("0|1"), TT("push")),
+	EN("push_force_app_pin", B, "push",
+	    "The smartphone must be unlocked to accept a push notification.", TT("push")),
+	EN("webauthn_avoid_double_registration", B, "webauthn",
+	    "One authenticator cannot be registered twice for a user.", TT("webauthn")),
+	EN("webauthn_relying_party_name", S, "webauthn",
+	    "Human-readable name of the WebAuthn relying party.", TT("webauthn")),
+	EN("webauthn_relying_party_id", S, "webauthn",
+	    "WebAuthn relying party ID (a registrable domain).", TT("webauthn")),
+	EN("webauthn_timeout", I, "webauthn",
+	    "Seconds the client waits for the authenticator at enrollment.", TT("webauthn")),
+	EN("webauthn_authenticator_attachment", S, "webauthn",
+	    "Kind of authenticator allowed at enrollment.", LIST("platform|cross-platform|either"), TT("webauthn")),
+	EN("webauthn_authenticator_selection_list", S, "webauthn",
+	    "AAGUIDs of the authenticators that may be enrolled (blank-separated).", TT("webauthn")),
+	EN("webauthn_user_verification_requirement", S, "webauthn",
+	    "User verification required at enrollment.", LIST("required|preferred|discouraged"), TT("webauthn")),
+	EN("webauthn_public_key_credential_algorithms", S, "webauthn",
+	    "Public key algorithms allowed at enrollment.",
+	    LIST("ecdsa|rsassa-pss|rsassa-pkcs1v1_5"), .flags = POLICY_DEF_MULTIPLE, TT("webauthn")),
+	EN(
+	    "webauthn_authenticator_attestation_form",
+	    S, "webauthn", "Attestation requested at enrollment.", LIST("none|indirect|direct"), TT("webauthn")),
+	EN("webauthn_authenticator_attestation_level", S, "webauthn",
+	    "Attestation level required at enrollment.", LIST("none|untrusted|trusted"), TT("webauthn")),
+	EN("webauthn_req", S, "webauthn",
+	    "Only authenticators whose attestation certificate matches may be enrolled (subject|issuer|serial/regex/).",
+	    TT("webauthn")),
 	EN("webauthn_challenge_text", S, "webauthn", "Challenge text shown at WebAuthn enrollment.", TT("webauthn")),
 
 	/* ---- authentication: how /validate authenticates ---- */
-	AU("otppin", S, "The fixed password part: the token PIN, the user store password, or none.", LIST("tokenpin|userstore|none")),
+	AU("otppin", S,
+	    "The fixed password part: the token PIN, the user store password, or none.",
+	    LIST("tokenpin|userstore|none")),
 	AU("challenge_response", S, "Token types (blank-separated) that may trigger a challenge with their PIN."),
 	AU("challenge_text", S, "Challenge text asking the user for an OTP value."),
 	AU("challenge_text_header", S, "Text before the list of challenge texts when several tokens are challenged."),
 	AU("challenge_text_footer", S, "Text after the list of challenge texts when several tokens are challenged."),
-	AU("change_pin_via_validate", B, "A due PIN change happens in a challenge-response dialogue of /validate/check."),
+	AU("change_pin_via_validate", B,
+	    "A due PIN change happens in a challenge-response dialogue of /validate/check."),
 	AU("resync_via_multichallenge", B, "An automatic resynchronisation happens in a challenge-response dialogue."),
-	AU("enroll_via_multichallenge", S, "After a successful authentication, enroll a token of this type if the user has none.", LIST("HOTP|TOTP|PUSH|EMAIL|SMS"), .flags = POLICY_DEF_CASELESS),
-	AU("passthru", S, "A user without tokens authenticates against the user store or the given RADIUS server.", .values = PV_RADIUS),
-	AU("passthru_assign", S, "After RADIUS passthru, assign the token matching the OTP value (e.g. 8:pin or pin:6)."),
+	AU("enroll_via_multichallenge", S,
+	    "After a successful authentication, enroll a token of this type if the user has none.",
+	    LIST("HOTP|TOTP|PUSH|EMAIL|SMS"), .flags = POLICY_DEF_CASELESS),
+	AU("passthru", S,
+	    "A user without tokens authenticates against the user store or the given RADIUS server.",
+	    .values = PV_RADIUS),
+	AU("passthru_assign", S,
+	    "After RADIUS passthru, assign the token matching the OTP value (e.g. 8:pin or pin:6)."),
 	AU("passOnNoToken", B, "A user without tokens always authenticates successfully."),
 	AU("passOnNoUser", B, "A user who does not exist always authenticates successfully."),
 	AU("mangle", S, "Rewrite user, pass or realm of an authentication request (key/search/replace/)."),
-	AU("reset_all_user_tokens", B, "A successful authentication resets the fail counters of all the user's tokens."),
+	AU("reset_all_user_tokens", B,
+	    "A successful authentication resets the fail counters of all the user's tokens."),
 	AU("increase_failcounter_on_challenge", B, "Triggering a challenge increases the fail counter of the token."),
 	AU("auth_cache", S, "Accept the same credentials again for a while (e.g. 4h, 4h/5m, 2m/3)."),
 	AU("preferred_client_mode", S, "Client modes in order of preference (interactive webauthn poll u2f)."),
@@ -305,18 +369,24 @@ const struct policy_def policy_defs[] = {
 	AU("question_number", I, "Number of questions asked.", RANGE(1, 30), TT("question")),
 	AU("push_text_on_mobile", S, "Text of the push notification.", TT("push")),
 	AU("push_title_on_mobile", S, "Title of the push notification.", TT("push")),
-	AU("push_ssl_verify", S, "The smartphone verifies the TLS certificate at authentication (1) or not (0).", LIST("0|1"), TT("push")),
+	AU("push_ssl_verify", S,
+	    "The smartphone verifies the TLS certificate at authentication (1) or not (0).", LIST("0|1"), TT("push")),
 	AU("push_wait", I, "Seconds /validate/check waits for the push confirmation.", TT("push")),
-	AU("push_allow_polling", S, "Whether smartphones may poll for push challenges.", LIST("allow|deny|token"), TT("push")),
-	AU("indexedsecret_challenge_text", S, "Challenge text of indexedsecret tokens; {0!s} is replaced by the positions.", TT("indexedsecret")),
+	AU("push_allow_polling", S,
+	    "Whether smartphones may poll for push challenges.", LIST("allow|deny|token"), TT("push")),
+	AU("indexedsecret_challenge_text", S,
+	    "Challenge text of indexedsecret tokens; {0!s} is replaced by the positions.", TT("indexedsecret")),
 	AU("indexedsecret_count", I, "Number of positions asked for.", TT("indexedsecret")),
-	AU("webauthn_allowed_transports", S, "Transports allowed at authentication (usb ble nfc internal).", TT("webauthn")),
+	AU("webauthn_allowed_transports", S,
+	    "Transports allowed at authentication (usb ble nfc internal).", TT("webauthn")),
 	AU("webauthn_timeout", I, "Seconds the client waits for the authenticator.", TT("webauthn")),
-	AU("webauthn_user_verification_requirement", S, "User verification required at authentication.", LIST("required|preferred|discouraged"), TT("webauthn")),
+	AU("webauthn_user_verification_requirement", S,
+	    "User verification required at authentication.", LIST("required|preferred|discouraged"), TT("webauthn")),
 	AU("webauthn_challenge_text", S, "Challenge text of WebAuthn tokens.", TT("webauthn")),
 
 	/* ---- authorization: whether an authenticated user is let in, response shaping ---- */
-	AZ("authorized", S, "modifying response", "Grant (default) or deny access after a successful authentication.", LIST("grant_access|deny_access")),
+	AZ("authorized", S, "modifying response",
+	    "Grant (default) or deny access after a successful authentication.", LIST("grant_access|deny_access")),
 	AZ("application_tokentype", B, NULL, "The application may restrict the token types with the parameter 'type'."),
 	AZ("auth_max_success", S, "conditions", "Maximum successful authentications in a time window, e.g. 2/5m."),
 	AZ("auth_max_fail", S, "conditions", "Maximum failed authentications in a time window, e.g. 2/5m."),
@@ -327,20 +397,30 @@ const struct policy_def policy_defs[] = {
 	AZ("setrealm", S, "setting actions", "Authenticate the user in this realm.", .values = PV_REALMS),
 	AZ("no_detail_on_success", B, "setting actions", "No details in the answer of a successful authentication."),
 	AZ("no_detail_on_fail", B, "setting actions", "No details in the answer of a failed authentication."),
-	AZ("add_user_in_response", B, "setting actions", "Add the user's attributes to the answer of a successful authentication."),
-	AZ("add_resolver_in_response", B, "setting actions", "Add the user's resolver and realm to the answer of a successful authentication."),
-	AZ("api_key_required", B, "setting actions", "Authentication requests need an API key (a JWT of role validate)."),
-	AZ("u2f_req", S, "u2f", "Only U2F devices whose attestation certificate matches may authenticate (subject|issuer|serial/regex/).", TT("u2f")),
-	AZ("webauthn_authenticator_selection_list", S, "webauthn", "AAGUIDs of the authenticators that may authenticate (blank-separated).", TT("webauthn")),
-	AZ("webauthn_req", S, "webauthn", "Only authenticators whose attestation certificate matches may authenticate.", TT("webauthn")),
+	AZ("add_user_in_response", B, "setting actions",
+	    "Add the user's attributes to the answer of a successful authentication."),
+	AZ("add_resolver_in_response", B, "setting actions",
+	    "Add the user's resolver and realm to the answer of a successful authentication."),
+	AZ("api_key_required", B, "setting actions",
+	    "Authentication requests need an API key (a JWT of role validate)."),
+	AZ("u2f_req", S, "u2f",
+	    "Only U2F devices whose attestation certificate matches may authenticate (subject|issuer|serial/regex/).",
+	    TT("u2f")),
+	AZ("webauthn_authenticator_selection_list", S, "webauthn",
+	    "AAGUIDs of the authenticators that may authenticate (blank-separated).", TT("webauthn")),
+	AZ("webauthn_req", S, "webauthn",
+	    "Only authenticators whose attestation certificate matches may authenticate.", TT("webauthn")),
 
 	/* ---- webui: the Web UI's behaviour ---- */
 	WU("admin_dashboard", B, NULL, "Administrators see a dashboard as start page."),
-	WU("login_mode", S, NULL, "How users log in to the Web UI: user store password, privacyIDEA token, or not at all.", LIST("userstore|privacyIDEA|disable")),
+	WU("login_mode", S, NULL,
+	    "How users log in to the Web UI: user store password, privacyIDEA token, or not at all.",
+	    LIST("userstore|privacyIDEA|disable")),
 	WU("login_text", S, NULL, "Text of the login dialog instead of 'Please sign in'."),
 	WU("search_on_enter", B, NULL, "The user list is searched only when Enter is pressed."),
 	WU("timeout_action", S, NULL, "What happens after logout_time of inactivity.", LIST("logout|lockscreen")),
-	WU("remote_user", S, NULL, "Accept the REMOTE_USER set by the web server for login.", LIST("allowed|disable|force")),
+	WU("remote_user", S, NULL,
+	    "Accept the REMOTE_USER set by the web server for login.", LIST("allowed|disable|force")),
 	WU("logout_time", I, NULL, "Seconds of inactivity before the Web UI logs out (default 120)."),
 	WU("token_page_size", I, NULL, "Tokens per page (default 15)."),
 	WU("user_page_size", I, NULL, "Users per page (default 15)."),
@@ -361,10 +441,13 @@ const struct policy_def policy_defs[] = {
 	WU("hide_buttons", B, NULL, "Buttons of forbidden actions are hidden instead of disabled."),
 	WU("show_seed", B, NULL, "The seed is shown as text during enrollment."),
 	WU("show_node", B, NULL, "The node name is shown in the menu bar."),
-	WU("show_android_privacyidea_authenticator", B, "QR Codes", "Enrollment shows a QR code linking to the Android authenticator app."),
-	WU("show_ios_privacyidea_authenticator", B, "QR Codes", "Enrollment shows a QR code linking to the iOS authenticator app."),
+	WU("show_android_privacyidea_authenticator", B, "QR Codes",
+	    "Enrollment shows a QR code linking to the Android authenticator app."),
+	WU("show_ios_privacyidea_authenticator", B, "QR Codes",
+	    "Enrollment shows a QR code linking to the iOS authenticator app."),
 	WU("show_custom_authenticator", S, "QR Codes", "Enrollment shows a QR code linking to this URL."),
-	WU("indexedsecret_preset_attribute", S, "indexedsecret", "User attribute preset as secret in the indexedsecret enrollment dialog.", TT("indexedsecret")),
+	WU("indexedsecret_preset_attribute", S, "indexedsecret",
+	    "User attribute preset as secret in the indexedsecret enrollment dialog.", TT("indexedsecret")),
 
 	/* ---- register: self-registration ---- */
 	RG("resolver", S, "Resolver in which new users are created.", .values = PV_RESOLVERS),
@@ -473,8 +556,8 @@ static int listed_value_check(const struct policy_def *d, const char *value, str
 			len--;
 		if (word_allowed(d, value, len))
 			return 0;
-		return err_param(err, "The value '%.*s' is not allowed for the action '%s' in the scope '%s'.", (int)len,
-				 value, d->action, d->scope);
+		return err_param(err, "The value '%.*s' is not allowed for the action '%s' in the scope '%s'.",
+				 (int)len, value, d->action, d->scope);
 	}
 	for (size_t i = 0; i < len;) {
 		while (i < len && isspace((unsigned char)value[i]))
@@ -494,7 +577,8 @@ int policy_def_check_value(const struct policy_def *d, const char *value, struct
 {
 	if (d->type == POLICY_TYPE_BOOL) {
 		if (value)
-			return err_param(err, "The action '%s' in the scope '%s' is a boolean action and takes no value.",
+			return err_param(err,
+					 "The action '%s' in the scope '%s' is a boolean action and takes no value.",
 					 d->action, d->scope);
 		return 0;
 	}
@@ -507,13 +591,15 @@ int policy_def_check_value(const struct policy_def *d, const char *value, struct
 			return err_param(err, "The action '%s' in the scope '%s' needs an integer value, not '%s'.",
 					 d->action, d->scope, value);
 		if (d->values == PV_RANGE && (v < d->lo || v > d->hi))
-			return err_param(err, "The value of the action '%s' in the scope '%s' must be between %d and %d.",
+			return err_param(err,
+					 "The value of the action '%s' in the scope '%s' must be between %d and %d.",
 					 d->action, d->scope, d->lo, d->hi);
 		if (d->values == PV_LIST) {
 			char buf[32];
 			int n = snprintf(buf, sizeof(buf), "%lld", v);
 			if (!in_list(d->list, buf, (size_t)n, 0))
-				return err_param(err, "The value '%s' is not allowed for the action '%s' in the scope '%s'.",
+				return err_param(err,
+						 "The value '%s' is not allowed for the action '%s' in the scope '%s'.",
 						 value, d->action, d->scope);
 		}
 		return 0;

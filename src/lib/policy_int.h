@@ -1,8 +1,8 @@
 /*
  * policy_int.h — the compiled policy, shared by policy.c (building the
- * set), policy_match.c (evaluating it), policy_write.c (validating input
- * with the same parsers) and policy_io.c (files).  Nothing outside
- * src/lib/policy*.c includes it.
+ * set), policy_parse.c (the parsers), policy_match.c and policy_combine.c
+ * (evaluating), policy_write.c (validating input with the same parsers)
+ * and policy_io.c (files).  Nothing outside src/lib/policy*.c includes it.
  */
 #ifndef TESSERA_POLICY_INT_H
 #define TESSERA_POLICY_INT_H
@@ -128,7 +128,7 @@ struct policy_set {
 };
 const struct policy_action_list *policy_index_find(const struct policy_action_index *ix, const char *key);
 
-/* ---- shared parsers (policy.c) ---- */
+/* ---- shared parsers (policy_parse.c) ---- */
 
 /* Split at ',' and strip each item (privacyIDEA's _split_string); empty
  * items are dropped.  Returns a malloc'd array of malloc'd strings. */

@@ -132,8 +132,7 @@ void policy_buf_pyrepr(struct policy_buf *b, const json_t *v, int sorted)
 		}
 		const char *k;
 		json_t *x;
-		json_object_foreach((json_t *)v, k, x)
-			keys[i++] = k;
+		json_object_foreach((json_t *)v, k, x) keys[i++] = k;
 		if (sorted)
 			qsort(keys, n, sizeof(*keys), cmp_keys);
 		policy_buf_str(b, "{");
@@ -154,9 +153,10 @@ void policy_buf_pyrepr(struct policy_buf *b, const json_t *v, int sorted)
 /* ---- the export file (privacyIDEA's export_policies) ---- */
 
 /* The fields in Policy.get()'s order; str() of each value. */
-static const char *const cfg_fields[] = { "name", "active", "scope", "realm", "adminrealm", "adminuser",
-					  "resolver", "pinode", "check_all_resolvers", "user", "client", "time",
-					  "conditions", "priority", "action", NULL };
+static const char *const cfg_fields[] = { "name",       "active",    "scope",    "realm",
+					  "adminrealm", "adminuser", "resolver", "pinode",
+					  "check_all_resolvers", "user", "client", "time",
+					  "conditions", "priority",  "action",   NULL };
 
 static void cfg_value(struct policy_buf *b, const char *field, const json_t *v)
 {
@@ -249,7 +249,10 @@ static json_t *lit_value(struct lit *L);
 
 static int hexval(char c)
 {
-	return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) >= 'a' && tolower((unsigned char)c) <= 'f') ? tolower((unsigned char)c) - 'a' + 10 : -1;
+	int l = tolower((unsigned char)c);
+	if (isdigit(l))
+		return l - '0';
+	return l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
 }
 
 static void put_utf8(struct policy_buf *b, unsigned long cp)
@@ -392,7 +395,8 @@ static json_t *lit_number(struct lit *L)
 	int real = 0;
 	while (L->i < L->len && n < sizeof(buf) - 1) {
 		char c = L->s[L->i];
-		if (isdigit((unsigned char)c) || ((c == '-' || c == '+') && (n == 0 || buf[n - 1] == 'e' || buf[n - 1] == 'E')))
+		int sign_ok = n == 0 || buf[n - 1] == 'e' || buf[n - 1] == 'E';
+		if (isdigit((unsigned char)c) || ((c == '-' || c == '+') && sign_ok))
 			buf[n++] = c;
 		else if (c == '.' || c == 'e' || c == 'E')
 			buf[n++] = c, real = 1;
@@ -503,7 +507,8 @@ static json_t *lit_value(struct lit *L)
 		v = lit_string(L);
 	else if (c == '[' || c == '(' || c == '{')
 		v = lit_container(L);
-	else if (isdigit((unsigned char)c) || ((c == '-' || c == '+') && L->i + 1 < L->len && isdigit((unsigned char)L->s[L->i + 1])))
+	else if (isdigit((unsigned char)c) ||
+		 ((c == '-' || c == '+') && L->i + 1 < L->len && isdigit((unsigned char)L->s[L->i + 1])))
 		v = lit_number(L);
 	else if (word_is(L, "True") || word_is(L, "true"))
 		v = json_true();
@@ -556,9 +561,18 @@ static json_t *cfg_unquote(const char *v)
 static int cfg_field(json_t *obj, const char *key, const char *value, const char *section, struct error *err)
 {
 	static const char *const texts[] = { "scope", "time", NULL };
-	static const char *const literals[] = { "action",   "realm",   "user",       "resolver",  "client",
-						"pinode",   "adminrealm", "adminuser", "conditions", "active",
-						"check_all_resolvers", NULL };
+	static const char *const literals[] = { "action",
+						"realm",
+						"user",
+						"resolver",
+						"client",
+						"pinode",
+						"adminrealm",
+						"adminuser",
+						"conditions",
+						"active",
+						"check_all_resolvers",
+						NULL };
 	json_t *v;
 	if (cfg_is(key, texts)) {
 		v = cfg_unquote(value);
@@ -624,7 +638,8 @@ int policy_parse_cfg(const char *text, json_t **policies, struct error *err)
 		}
 		char *eq = strchr(line, '=');
 		if (!eq || !cur) {
-			rc = err_param(err, "Error loading policy: line %d: expected '[name]' or 'key = value'", lineno);
+			rc = err_param(err, "Error loading policy: line %d: expected '[name]' or 'key = value'",
+				       lineno);
 			break;
 		}
 		char *key = line, *value = eq + 1;

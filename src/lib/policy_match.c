@@ -1,8 +1,8 @@
 /*
  * policy_match.c — evaluating the compiled policy set (policy.h):
  * privacyIDEA's match_policies (every field, client networks, time ranges,
- * extended conditions), the combination of action values (priorities,
- * conflicts, highest limit), Match.allowed and ui_get_rights.
+ * extended conditions) and Match.allowed.  Combining the matches into
+ * action values and rights is policy_combine.c.
  *
  * Everything here only reads the set, which is immutable once built, so
  * any number of threads may evaluate one snapshot at the same time.  It
@@ -65,24 +65,23 @@ void policy_hits_free(struct policy_hits *h)
 	h->n = h->cap = 0;
 }
 
+void policy_audit_add(char *buf, size_t len, const char *name)
+{
+	if (!len || !name)
+		return;
+	size_t used = strnlen(buf, len), nl = strlen(name);
+	for (const char *q = buf; *q; q += strcspn(q, ","), q += *q == ',')
+		if (strcspn(q, ",") == nl && !strncmp(q, name, nl))
+			return; /* each name once */
+	if (used + nl + (used ? 1 : 0) >= len)
+		return;
+	snprintf(buf + used, len - used, "%s%s", used ? "," : "", name);
+}
+
 void policy_hits_audit(const struct policy_hits *hits, char *buf, size_t len)
 {
-	if (!len)
-		return;
-	for (size_t i = 0; i < hits->n; i++) {
-		const char *name = hits->v[i]->name;
-		size_t used = strnlen(buf, len), nl = strlen(name);
-		/* each name once */
-		int seen = 0;
-		for (const char *q = buf; *q && !seen; q += strcspn(q, ","), q += *q == ',')
-			seen = strcspn(q, ",") == nl && !strncmp(q, name, nl);
-		if (seen)
-			continue;
-		size_t need = nl + (used ? 1 : 0);
-		if (used + need >= len)
-			return;
-		snprintf(buf + used, len - used, "%s%s", used ? "," : "", name);
-	}
+	for (size_t i = 0; i < hits->n; i++)
+		policy_audit_add(buf, len, hits->v[i]->name);
 }
 
 /* ---- Python's repr for error messages ---- */
@@ -305,9 +304,7 @@ static int compare(const json_t *left, const struct policy_cond *k)
 	int r;
 	const char *text = scalar_text(left, buf, sizeof(buf));
 	switch (k->cmp) {
-	case CMP_EQUALS:
-		r = text && !strcmp(text, k->value);
-		break;
+	case CMP_EQUALS: r = text && !strcmp(text, k->value); break;
 	case CMP_CONTAINS:
 		if (!json_is_array(left))
 			return -1;
@@ -338,8 +335,7 @@ static int compare(const json_t *left, const struct policy_cond *k)
 			return -1;
 		return k->cmp == CMP_LT ? v < k->num : v > k->num;
 	}
-	default:
-		return -1;
+	default: return -1;
 	}
 	return k->negate ? !r : r;
 }
@@ -370,7 +366,7 @@ static int policy_error(struct error *err, const char *fmt, const char *name, co
 	repr(name, n, sizeof(n));
 	if (extra)
 		repr(extra, x, sizeof(x));
-	/* fmt has one or two %s: the policy name, then the key */
+		/* fmt has one or two %s: the policy name, then the key */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	return err_set(err, ERRK_POLICY, ERR_POLICY, fmt, n, extra ? x : "");
@@ -378,8 +374,8 @@ static int policy_error(struct error *err, const char *fmt, const char *name, co
 }
 
 /* An info dict condition (userinfo, tokeninfo). */
-static int info_cond(const struct policy *p, const struct policy_cond *k, const json_t *info, const char *type,
-		     int *ok, struct error *err)
+static int info_cond(const struct policy *p, const struct policy_cond *k, const json_t *info, const char *type, int *ok,
+		     struct error *err)
 {
 	char fmt[128];
 	if (!info) {
@@ -402,14 +398,15 @@ static int info_cond(const struct policy *p, const struct policy_cond *k, const 
 }
 
 /* A request condition (header, environment): missing or empty is an error. */
-static int request_cond(const struct policy *p, const struct policy_cond *k,
-			const char *(*get)(void *, const char *), void *ctx, int header, int *ok, struct error *err)
+static int request_cond(const struct policy *p, const struct policy_cond *k, const char *(*get)(void *, const char *),
+			void *ctx, int header, int *ok, struct error *err)
 {
 	if (!get)
-		return policy_error(err,
-				    header ? "Policy %s has conditions on headers %s, but HTTP header is not available"
-					   : "Policy %s has conditions on environment %s, but HTTP environment is not available",
-				    p->name, k->key);
+		return policy_error(
+			err,
+			header ? "Policy %s has conditions on headers %s, but HTTP header is not available"
+			       : "Policy %s has conditions on environment %s, but HTTP environment is not available",
+			p->name, k->key);
 	const char *v = get(ctx, k->key);
 	if (!v || !*v)
 		return policy_error(err,
@@ -455,11 +452,13 @@ static int conditions_pass(struct match_state *st, const struct policy *p, struc
 			if (fetch_token(st, err) < 0)
 				return -1;
 			if (!st->token)
-				return policy_error(err, "Policy %s has conditions on tokens, but a token object is not available",
-						    p->name, NULL);
+				return policy_error(
+					err, "Policy %s has conditions on tokens, but a token object is not available",
+					p->name, NULL);
 			const json_t *left = json_object_get(st->token, k->key);
 			if (!left)
-				return policy_error(err, "Unknown key in the token conditions of policy %s", p->name, NULL);
+				return policy_error(err, "Unknown key in the token conditions of policy %s", p->name,
+						    NULL);
 			ok = compare(left, k);
 			if (ok < 0)
 				return policy_error(err, "Invalid comparison in the 'token' conditions of policy %s",
@@ -474,8 +473,7 @@ static int conditions_pass(struct match_state *st, const struct policy *p, struc
 			if (request_cond(p, k, env ? env->environ : NULL, env ? env->ctx : NULL, 0, &ok, err) < 0)
 				return -1;
 			break;
-		default:
-			return policy_error(err, "Policy %s has condition with unknown section", p->name, NULL);
+		default: return policy_error(err, "Policy %s has condition with unknown section", p->name, NULL);
 		}
 		if (!ok)
 			return 0;
@@ -564,8 +562,7 @@ static const struct policy *cursor_next(struct cursor *c)
 	return NULL;
 }
 
-static int match_run(const struct policy_set *ps, struct match_state *st, struct policy_hits *out,
-		     struct error *err)
+static int match_run(const struct policy_set *ps, struct match_state *st, struct policy_hits *out, struct error *err)
 {
 	const struct policy_match *m = st->m;
 	int idx = policy_scope_index(m->scope), admin = idx == PS_ADMIN;
@@ -579,7 +576,8 @@ static int match_run(const struct policy_set *ps, struct match_state *st, struct
 		if (!action_pass(p, m->action) || !entries_pass(&p->user, m->user) ||
 		    !entries_pass(&p->realm, m->realm))
 			continue;
-		if (admin && (!entries_pass(&p->adminrealm, m->adminrealm) || !entries_pass(&p->adminuser, m->adminuser)))
+		if (admin &&
+		    (!entries_pass(&p->adminrealm, m->adminrealm) || !entries_pass(&p->adminuser, m->adminuser)))
 			continue;
 		int r = resolver_pass(st, p, err);
 		if (r < 0)
@@ -660,286 +658,8 @@ int policy_check_right(const struct policy_set *ps, const struct policy_match *m
 	if (ok)
 		return 0;
 	return err_set(err, ERRK_POLICY, ERR_POLICY, "%s actions are defined, but the action %s is not allowed!",
-		       !strcmp(m->scope, "admin") ? "Admin" : !strcmp(m->scope, "user") ? "User" : m->scope,
+		       !strcmp(m->scope, "admin")  ? "Admin"
+		       : !strcmp(m->scope, "user") ? "User"
+						   : m->scope,
 		       m->action ? m->action : "");
-}
-
-/* ---- action values ---- */
-
-struct vlist {
-	struct vitem {
-		char *value;
-		const struct policy *p;
-	} *v;
-	size_t n, cap;
-};
-
-static void vlist_free(struct vlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i].value);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static int vlist_add(struct vlist *l, const char *s, size_t len, const struct policy *p)
-{
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 8;
-		struct vitem *nv = realloc(l->v, ncap * sizeof(*nv));
-		if (!nv)
-			return -1;
-		l->v = nv;
-		l->cap = ncap;
-	}
-	char *v = strndup(s, len);
-	if (!v)
-		return -1;
-	l->v[l->n].value = v;
-	l->v[l->n++].p = p;
-	return 0;
-}
-
-/* extract_action_values over hits into (value, policy) pairs, in order. */
-static int extract_values(const struct policy_hits *h, const char *action, unsigned flags, struct vlist *out,
-			  size_t *considered, struct error *err)
-{
-	size_t n = h->n;
-	if ((flags & POLICY_UNIQUE) && n) {
-		n = 1;
-		while (n < h->n && h->v[n]->priority == h->v[0]->priority)
-			n++;
-	}
-	*considered = n;
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++) {
-		const struct policy *p = h->v[i];
-		const char *val = NULL;
-		if (!policy_action_get(p, action, &val) || !val)
-			continue; /* matched through a pattern, or a bare action: no value */
-		size_t len = strlen(val);
-		int rc = 0;
-		if (len >= 2 && val[0] == '\'' && val[len - 1] == '\'')
-			rc = vlist_add(out, val + 1, len - 2, p);
-		else if (flags & POLICY_ALLOW_WHITESPACE)
-			rc = vlist_add(out, val, len, p);
-		else
-			for (size_t a = 0; rc == 0 && a < len;) {
-				while (a < len && isspace((unsigned char)val[a]))
-					a++;
-				size_t b = a;
-				while (b < len && !isspace((unsigned char)val[b]))
-					b++;
-				if (b > a)
-					rc = vlist_add(out, val + a, b - a, p);
-				a = b;
-			}
-		if (rc < 0) {
-			vlist_free(out);
-			return err_internal(err, "out of memory");
-		}
-	}
-	return 0;
-}
-
-static size_t distinct_values(const struct vlist *l)
-{
-	size_t d = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		size_t j = 0;
-		while (j < i && strcmp(l->v[j].value, l->v[i].value))
-			j++;
-		d += j == i;
-	}
-	return d;
-}
-
-static int conflict_error(const struct policy_hits *h, size_t n, struct error *err)
-{
-	struct policy_buf b = { 0 };
-	policy_buf_str(&b, "[");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			policy_buf_str(&b, ", ");
-		policy_buf_repr(&b, h->v[i]->name);
-	}
-	policy_buf_str(&b, "]");
-	err_set(err, ERRK_POLICY, ERR_POLICY, "There are policies with conflicting actions: %s",
-		b.oom ? "[...]" : b.s);
-	free(b.s);
-	return -1;
-}
-
-/* Match, then extract; *hits stays valid for the caller (free it). */
-static int values_of(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
-		     unsigned flags, struct policy_hits *h, struct vlist *vl, struct error *err)
-{
-	size_t considered;
-	if (!m->action)
-		return err_internal(err, "action values without an action");
-	if (policy_match(ps, m, env, h, err) < 0)
-		return -1;
-	if (extract_values(h, m->action, flags, vl, &considered, err) < 0) {
-		policy_hits_free(h);
-		return -1;
-	}
-	if ((flags & POLICY_UNIQUE) && distinct_values(vl) > 1) {
-		conflict_error(h, considered, err);
-		vlist_free(vl);
-		policy_hits_free(h);
-		return -1;
-	}
-	return 0;
-}
-
-int policy_action_values(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
-			 unsigned flags, json_t **out, struct error *err)
-{
-	struct policy_hits h;
-	struct vlist vl;
-	*out = NULL;
-	if (values_of(ps, m, env, flags, &h, &vl, err) < 0)
-		return -1;
-	json_t *o = json_object();
-	for (size_t i = 0; i < vl.n; i++) {
-		json_t *names = json_object_get(o, vl.v[i].value);
-		if (!names) {
-			names = json_array();
-			json_object_set_new(o, vl.v[i].value, names);
-		}
-		json_t *nm = json_string(vl.v[i].p->name);
-		int dup = 0;
-		for (size_t k = 0; k < json_array_size(names) && !dup; k++)
-			dup = json_equal(json_array_get(names, k), nm);
-		if (dup)
-			json_decref(nm);
-		else
-			json_array_append_new(names, nm);
-	}
-	vlist_free(&vl);
-	policy_hits_free(&h);
-	*out = o;
-	return 0;
-}
-
-int policy_action_unique(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
-			 unsigned flags, char **value, const char **policy, struct error *err)
-{
-	struct policy_hits h;
-	struct vlist vl;
-	*value = NULL;
-	if (policy)
-		*policy = NULL;
-	if (values_of(ps, m, env, flags | POLICY_UNIQUE, &h, &vl, err) < 0)
-		return -1;
-	int found = vl.n > 0;
-	if (found) {
-		*value = vl.v[0].value;
-		vl.v[0].value = NULL;
-		if (policy)
-			*policy = vl.v[0].p->name;
-	}
-	vlist_free(&vl);
-	policy_hits_free(&h);
-	return found;
-}
-
-int policy_action_max_int(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
-			  long long *out, struct error *err)
-{
-	struct policy_hits h;
-	struct vlist vl;
-	if (values_of(ps, m, env, 0, &h, &vl, err) < 0)
-		return -1;
-	int found = 0;
-	for (size_t i = 0; i < vl.n; i++) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(vl.v[i].value, &end, 10);
-		if (errno || *end || end == vl.v[i].value) {
-			log_warning("policy %s: %s=%s is not an integer; ignored", vl.v[i].p->name, m->action,
-				    vl.v[i].value);
-			continue;
-		}
-		if (!found || v > *out)
-			*out = v;
-		found = 1;
-	}
-	vlist_free(&vl);
-	policy_hits_free(&h);
-	return found;
-}
-
-int policy_check_conflicts(const struct policy_hits *hits, const char *action, struct error *err)
-{
-	if (hits->n < 2)
-		return 0;
-	const char *first = NULL;
-	int has_first = policy_action_get(hits->v[0], action, &first);
-	for (size_t i = 1; i < hits->n && hits->v[i]->priority == hits->v[0]->priority; i++) {
-		const char *v = NULL;
-		int has = policy_action_get(hits->v[i], action, &v);
-		if (has != has_first || (!v) != (!first) || (v && strcmp(v, first)))
-			return err_set(err, ERRK_POLICY, ERR_POLICY, "Contradicting %s policies.", action);
-	}
-	return 0;
-}
-
-/* ---- rights ---- */
-
-static int rights_add(json_t *a, const char *s)
-{
-	for (size_t i = 0; i < json_array_size(a); i++)
-		if (!strcmp(json_string_value(json_array_get(a, i)), s))
-			return 0;
-	return json_array_append_new(a, json_string(s));
-}
-
-int policy_rights(const struct policy_set *ps, const struct policy_match *m, const struct policy_env *env,
-		  json_t **out, struct error *err)
-{
-	struct policy_match q = *m;
-	*out = NULL;
-	q.action = NULL;
-	if (!strcmp(m->scope, "admin")) {
-		/* During an admin's login there is no user, token or request
-		 * context for conditions: privacyIDEA skips them. */
-		q.user = q.realm = q.resolver = NULL;
-		q.conditions = POLICY_COND_NONE;
-	} else if (!strcmp(m->scope, "user")) {
-		q.adminuser = q.adminrealm = NULL;
-		q.conditions = POLICY_COND_USERINFO;
-	} else {
-		return err_set(err, ERRK_POLICY, ERR_POLICY, "Unknown scope: %s", m->scope);
-	}
-	json_t *a = json_array();
-	if (policy_scope_active(ps, m->scope) == 0) {
-		for (size_t i = 0; i < policy_defs_count; i++)
-			if (!strcmp(policy_defs[i].scope, m->scope))
-				rights_add(a, policy_defs[i].action);
-		*out = a;
-		return 0;
-	}
-	struct policy_hits h;
-	if (policy_match(ps, &q, env, &h, err) < 0) {
-		json_decref(a);
-		return -1;
-	}
-	for (size_t i = 0; i < h.n; i++)
-		for (size_t k = 0; k < h.v[i]->n_actions; k++) {
-			const struct policy_action *act = &h.v[i]->actions[k];
-			if (act->value && !*act->value)
-				continue; /* "key=" is falsy */
-			rights_add(a, act->key.text);
-			if (act->value) {
-				struct policy_buf b = { 0 };
-				policy_buf_fmt(&b, "%s=%s", act->key.text, act->value);
-				if (!b.oom)
-					rights_add(a, b.s);
-				free(b.s);
-			}
-		}
-	policy_hits_free(&h);
-	*out = a;
-	return 0;
 }

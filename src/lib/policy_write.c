@@ -24,8 +24,15 @@
 #include "../db/store_policy.h"
 
 /* privacyIDEA's column sizes. */
-enum { MAX_NAME = 64, MAX_SCOPE = 32, MAX_ACTION = 2000, MAX_LIST = 256, MAX_TIME = 64, MAX_COND = 255,
-       MAX_COND_VALUE = 2000 };
+enum {
+	MAX_NAME = 64,
+	MAX_SCOPE = 32,
+	MAX_ACTION = 2000,
+	MAX_LIST = 256,
+	MAX_TIME = 64,
+	MAX_COND = 255,
+	MAX_COND_VALUE = 2000
+};
 
 static int is_true_json(const json_t *v)
 {
@@ -79,7 +86,8 @@ static int list_field(const json_t *v, const char *field, size_t max, char **out
 			if (!json_is_string(x)) {
 				free(all.s);
 				free(b.s);
-				return err_param(err, "The parameter '%s' must be a string or a list of strings.", field);
+				return err_param(err, "The parameter '%s' must be a string or a list of strings.",
+						 field);
 			}
 			if (i)
 				policy_buf_str(&all, ",");
@@ -142,7 +150,8 @@ static int action_text(const json_t *v, char **out, struct error *err)
 			const json_t *x = json_array_get(v, i);
 			if (!json_is_string(x)) {
 				free(b.s);
-				return err_param(err, "The parameter 'action' must be a string, a list or a dictionary.");
+				return err_param(err,
+						 "The parameter 'action' must be a string, a list or a dictionary.");
 			}
 			policy_buf_str(&b, i ? ", " : "");
 			policy_buf_str(&b, json_string_value(x));
@@ -172,7 +181,8 @@ static int action_text(const json_t *v, char **out, struct error *err)
 			}
 			if (!text) {
 				free(b.s);
-				return err_param(err, "The value of the action '%s' must be true, a string or an integer.", k);
+				return err_param(
+					err, "The value of the action '%s' must be true, a string or an integer.", k);
 			}
 			if (strchr(text, ',')) {
 				free(b.s);
@@ -260,12 +270,16 @@ static int check_condition(const struct store_policy_condition *k, struct error 
 {
 	int negate;
 	if (policy_section_of(k->section) == SEC_UNKNOWN)
-		return err_param(err, "Unknown condition section '%s' (userinfo, tokeninfo, token, HTTP Request header, "
-				      "HTTP Environment).", k->section);
+		return err_param(err,
+				 "Unknown condition section '%s' (userinfo, tokeninfo, token, HTTP Request header, "
+				 "HTTP Environment).",
+				 k->section);
 	enum policy_cmp cmp = policy_cmp_of(k->comparator, &negate);
 	if (cmp == CMP_UNKNOWN)
-		return err_param(err, "Unknown condition comparator '%s' (equals, !equals, contains, !contains, in, "
-				      "!in, matches, !matches, <, >).", k->comparator);
+		return err_param(err,
+				 "Unknown condition comparator '%s' (equals, !equals, contains, !contains, in, "
+				 "!in, matches, !matches, <, >).",
+				 k->comparator);
 	if (!*k->key)
 		return err_param(err, "A condition needs a key.");
 	if (cmp == CMP_MATCHES) {
@@ -277,7 +291,8 @@ static int check_condition(const struct store_policy_condition *k, struct error 
 		char **items;
 		size_t n;
 		if (policy_parse_csv(k->value, &items, &n) < 0)
-			return err_param(err, "The condition value '%s' is not a valid comma-separated list.", k->value);
+			return err_param(err, "The condition value '%s' is not a valid comma-separated list.",
+					 k->value);
 		policy_free_list(items, n);
 	} else if (cmp == CMP_LT || cmp == CMP_GT) {
 		char *end;
@@ -359,8 +374,9 @@ static int apply_fields(struct store_policy *p, const json_t *f, int *set_condit
 	const json_t *v;
 	if ((v = json_object_get(f, "scope")) && !json_is_null(v)) {
 		if (!json_is_string(v) || !policy_scope_known(json_string_value(v)))
-			return err_param(err, "Unknown scope '%s'. The scope must be one of admin, user, authentication, "
-					      "authorization, enrollment, webui, register.",
+			return err_param(err,
+					 "Unknown scope '%s'. The scope must be one of admin, user, authentication, "
+					 "authorization, enrollment, webui, register.",
 					 json_is_string(v) ? json_string_value(v) : "?");
 		char *s = strdup(json_string_value(v));
 		if (!s)
@@ -439,8 +455,8 @@ static int apply_fields(struct store_policy *p, const json_t *f, int *set_condit
 
 static int defaults(struct store_policy *p, const char *name)
 {
-	char **s[] = { &p->scope,    &p->action, &p->realm,  &p->adminrealm, &p->adminuser, &p->resolver,
-		       &p->pinode,   &p->user,   &p->client, &p->time };
+	char **s[] = { &p->scope,    &p->action, &p->realm, &p->adminrealm, &p->adminuser,
+		       &p->resolver, &p->pinode, &p->user,  &p->client,	    &p->time };
 	memset(p, 0, sizeof(*p));
 	p->name = strdup(name);
 	p->priority = 1;

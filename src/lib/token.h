@@ -47,6 +47,10 @@ struct token_ctx {
 	struct app *app;
 	struct db_conn *c;
 	struct snapshot *snap;
+	/* policy: authentication.challenge_response — the token types (array
+	 * of names) whose PIN alone triggers a challenge at /validate/check;
+	 * NULL (no policy) means none, as privacyIDEA without policies. */
+	json_t *challenge_types;
 };
 
 struct token {

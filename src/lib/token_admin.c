@@ -188,10 +188,14 @@ int token_revoke(struct token_ctx *x, const char *serial, const struct user *u, 
 	*count = 0;
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		struct token *t = l.v[i];
+		int was_revoked = t->r.revoked;
 		t->r.revoked = 1;
 		t->r.locked = 1;
 		t->r.active = 0;
 		rc = token_save(x, t, err);
+		/* type hook (certificate: revoke at the CA, new CRL) */
+		if (rc == 0 && !was_revoked && t->type && t->type->revoke)
+			rc = t->type->revoke(x, t, err);
 	}
 	if (rc == 0)
 		*count = (int)l.n;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -144,15 +145,6 @@ static int inc_count_auth(struct auth *a, struct token *t, struct error *err)
 	return a->no_auth_counter ? 0 : add_info_count(a, t, "count_auth", err);
 }
 
-static int inc_count_auth_success(struct auth *a, struct token *t, struct error *err)
-{
-	if (a->no_auth_counter)
-		return 0;
-	if (add_info_count(a, t, "count_auth_success", err) < 0)
-		return -1;
-	return add_info_count(a, t, "count_auth", err);
-}
-
 /* TokenClass.inc_failcount: atomic, capped at maxfail; reaching maxfail
  * stamps failcounter_exceeded. */
 static int inc_failcount(struct auth *a, struct token *t, struct error *err)
@@ -170,31 +162,45 @@ static int inc_failcount(struct auth *a, struct token *t, struct error *err)
 	return 0;
 }
 
-static int set_last_auth(struct auth *a, struct token *t, struct error *err)
+/* "YYYY-MM-DD HH:MM:SS.ffffff+00:00", str() of privacyIDEA's aware datetime. */
+static void last_auth_now(char *buf, size_t len)
 {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	struct tm tm;
 	time_t s = tv.tv_sec;
 	gmtime_r(&s, &tm);
-	char buf[64], frac[16];
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+	char frac[24];
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 	snprintf(frac, sizeof(frac), ".%06ld+00:00", (long)tv.tv_usec);
-	strncat(buf, frac, sizeof(buf) - strlen(buf) - 1);
-	return token_set_info(a->x, t, "last_auth", buf, NULL, err);
+	strncat(buf, frac, len - strlen(buf) - 1);
 }
 
-/* A successful token: counters, failcounter reset, last_auth and the
- * type's post_success (a registration token deletes itself). */
+/* A successful token: auth counters and last_auth in one statement, the
+ * failcounter reset, and the type's post_success (a registration token
+ * deletes itself). */
 static int on_success(struct auth *a, struct token *t, struct error *err)
 {
 	if (t->type && t->type->delete_on_success)
 		return store_token_delete(a->x->c, t->r.id, t->r.serial, err);
-	if (inc_count_auth_success(a, t, err) < 0)
+	char cas[32], ca[32], last[64];
+	const char *keys[3], *vals[3];
+	int n = 0;
+	if (!a->no_auth_counter) {
+		snprintf(cas, sizeof(cas), "%lld", token_info_int(t, "count_auth_success", 0) + 1);
+		snprintf(ca, sizeof(ca), "%lld", token_info_int(t, "count_auth", 0) + 1);
+		keys[n] = "count_auth_success", vals[n++] = cas;
+		keys[n] = "count_auth", vals[n++] = ca;
+	}
+	last_auth_now(last, sizeof(last));
+	keys[n] = "last_auth", vals[n++] = last;
+	if (store_tokeninfo_set_many(a->x->c, t->r.id, keys, vals, n, err) < 0)
 		return -1;
+	for (int i = 0; i < n; i++)
+		json_object_set_new(t->info, keys[i], json_string(vals[i]));
 	if (t->r.failcount && token_reset_failcount(a->x, t, err) < 0)
 		return -1;
-	return set_last_auth(a, t, err);
+	return 0;
 }
 
 /* Apply what a matched OTP consumes; *ok = 0 when it was used meanwhile. */
@@ -364,6 +370,17 @@ static int first_challenge(void *ctx, const struct store_challenge *ch)
 	return 1;
 }
 
+/* Is the type in the challenge_response policy's list? */
+static int challenge_allowed(struct token_ctx *x, const struct token *t)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(x->challenge_types, i, v)
+		if (json_is_string(v) && !strcasecmp(json_string_value(v), t->r.tokentype))
+			return 1;
+	return 0;
+}
+
 static int classify(struct auth *a, struct cand *c, struct error *err)
 {
 	struct token *t = c->t;
@@ -387,6 +404,11 @@ static int classify(struct auth *a, struct cand *c, struct error *err)
 	}
 	/* policy: authentication.challenge_response — with no policy no HOTP,
 	 * TOTP … token answers a PIN-only request with a challenge. */
+	if ((ty->modes & TOKEN_MODE_CHALLENGE) && challenge_allowed(a->x, t) &&
+	    token_check_pin(a->x, t, a->pass, NULL) == 1) {
+		c->k = K_CHAL_REQ;
+		return 0;
+	}
 	char *pin = NULL, *otp = NULL;
 	if (ty->pin_only) {
 		pin = strdup(a->pass);
@@ -546,6 +568,26 @@ static int decide_challenge_response(struct auth *a, struct error *err)
 	return 0;
 }
 
+/* PIN-only requests of challenge-response tokens: challenges for the
+ * active ones (one transaction id). */
+static int decide_challenge_request(struct auth *a, struct error *err)
+{
+	struct token **toks = calloc(a->n, sizeof(*toks));
+	size_t n = 0;
+	if (!toks)
+		return err_internal(err, "out of memory");
+	for (size_t i = 0; i < a->n; i++)
+		if (a->c[i].k == K_CHAL_REQ && a->c[i].t->r.active)
+			toks[n++] = a->c[i].t;
+	int rc = 0;
+	if (!n)
+		json_object_set_new(a->reply, "message", json_string("No active challenge response token found"));
+	else
+		rc = create_challenges(a, toks, n, err) < 0 ? -1 : 0;
+	free(toks);
+	return rc;
+}
+
 static int decide_pin_matching(struct auth *a, size_t n, struct error *err)
 {
 	struct cand *only = NULL;
@@ -591,7 +633,7 @@ static int phase_b(struct auth *a, struct error *err)
 	for (size_t i = 0; i < a->n; i++)
 		if (token_lock(x, a->c[i].t, err) < 0)
 			return -1;
-	size_t nvalid = 0, ncr = 0, npin = 0, ninvalid = 0;
+	size_t nvalid = 0, ncr = 0, nreq = 0, npin = 0, ninvalid = 0;
 	for (size_t i = 0; i < a->n; i++) {
 		struct cand *c = &a->c[i];
 		if (c->new_pin_hash &&
@@ -619,6 +661,7 @@ static int phase_b(struct auth *a, struct error *err)
 		switch (c->k) {
 		case K_VALID: nvalid++; break;
 		case K_CHAL_RESP: ncr++; break;
+		case K_CHAL_REQ: nreq++; break;
 		case K_PINMATCH: npin++; break;
 		default: ninvalid++; break;
 		}
@@ -628,6 +671,8 @@ static int phase_b(struct auth *a, struct error *err)
 		rc = decide_valid(a, nvalid, err);
 	else if (ncr)
 		rc = decide_challenge_response(a, err);
+	else if (nreq)
+		rc = decide_challenge_request(a, err);
 	else if (npin)
 		rc = decide_pin_matching(a, npin, err);
 	else

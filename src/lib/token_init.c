@@ -114,7 +114,7 @@ int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_
 	struct token *t = NULL;
 	struct token_enroll e = { 0 };
 	json_t *detail = NULL;
-	int rc = -1;
+	int rc = -1, enrolled = 0; /* enrolled: the type's enroll succeeded */
 	char serialbuf[96];
 
 	if (normalise_params(params_in, &params, err) < 0)
@@ -194,6 +194,7 @@ int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_
 	e.t = t;
 	if (ty->enroll(&e, err) < 0)
 		goto out;
+	enrolled = 1;
 	if (!e.info)
 		e.info = json_object();
 
@@ -318,6 +319,10 @@ int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_
 	}
 	rc = 0;
 out:
+	/* the type undoes outside effects of its enroll (certificate: revoke
+	 * the certificate the CA issued) when nothing gets written */
+	if (rc < 0 && enrolled && ty->enroll_failed)
+		ty->enroll_failed(&e);
 	if (e.otpkey)
 		crypto_free_str(e.otpkey);
 	json_decref(e.init_details);

@@ -37,7 +37,8 @@ static int page_row(void *ctx, struct store_token_row *r)
 	memset(r, 0, sizeof(*r));
 	t->type = token_type_find(t->r.tokentype);
 	json_t *d = NULL;
-	if (store_tokeninfo_load(p->x->c, t->r.id, &t->info, &t->info_type, p->err) == 0)
+	if (store_tokeninfo_load(p->x->c, t->r.id, &t->info, &t->info_type, p->err) == 0 &&
+	    (!t->type || !t->type->refresh || t->type->refresh(p->x, t, p->err) == 0)) /* type hook */
 		d = token_as_dict(p->x, t, p->err);
 	token_free(t);
 	if (!d) {

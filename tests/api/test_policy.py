@@ -415,12 +415,13 @@ def test_export_import_round_trip(server, tok):
     assert server.get("/policy/", token=tok).value == before
 
 
-@pytest.mark.xfail(reason="needs the multipart parser (src/http/multipart.c)", strict=False)
 def test_import_multipart_upload(server, tok):
+    """The Web UI uploads the file as multipart/form-data field "file" (src/http/multipart.c)."""
     text = "[mp]\nscope = admin\naction = {'enable': True}\n"
     r = requests.post(server.base + "/policy/import/x.cfg", headers={"Authorization": tok},
                       files={"file": ("x.cfg", text)}, timeout=30)
     assert r.status_code == 200 and r.json()["result"]["value"] == 1
+    assert get_one(server, tok, "mp")["action"] == {"enable": True}
 
 
 def test_import_bad_files_change_nothing(server, tok):

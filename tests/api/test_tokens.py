@@ -252,6 +252,9 @@ def test_list_filters(server, tok):
     ok(init(server, tok, type="hotp", genkey="1", serial="FLT-H1"))
     ok(server.post("/token/disable/FLT-H1", token=tok))
     ok(server.post("/token/info/FLT-H1/color", data={"value": "blue"}, token=tok))
+    ok(init(server, tok, type="spass", genkey="1", serial="FLT-R1", realm="realm1"))  # a token realm, no user
+    assert tokens(server, tok, serial="FLT-R1")["tokens"][0]["realms"] == ["realm1"]
+    server.delete("/token/FLT-R1", token=tok)
     flt = lambda **p: sorted(t["serial"] for t in tokens(server, tok, serial="FLT-*", **p)["tokens"])  # noqa
     assert flt(type="totp") == ["FLT-T1"]
     assert flt(type="TOTP") == ["FLT-T1"]

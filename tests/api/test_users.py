@@ -824,15 +824,48 @@ def test_failed_logins_take_alike(server, admin, pwfile):
     resolver(server, admin, "pwtime", {"type": "passwdresolver", "fileName": pwfile})
     realm(server, admin, "timerealm", "pwtime")
 
-    def fastest(username, password):
+    def fastest(username, password, realm_param=None):
         times = []
         for _ in range(3):
             t = time.monotonic()
-            assert_error(login(server, username, password), 401, 4031, MSG_4031)
+            assert_error(login(server, username, password, realm_param), 401, 4031, MSG_4031)
             times.append(time.monotonic() - t)
         return min(times)
 
-    admin_wrong = fastest(server.admin_user, "wrong")
+    admin_wrong = fastest(server.admin_user, "wrong", "timerealm")
     assert fastest("nosuchuser@timerealm", "wrong") > 0.5 * admin_wrong
     assert fastest("alice@timerealm", "wrong") > 0.5 * admin_wrong
     assert fastest("*)(uid=*", "wrong") > 0.5 * admin_wrong
+
+
+def test_editable_ldap_users(server, admin, slapd):
+    resolver(server, admin, "ldapedit", ldap_def(
+        slapd, EDITABLE="1", DN_TEMPLATE="uid=<username>,ou=people,<basedn>", OBJECT_CLASSES="top, inetOrgPerson",
+        USERINFO=json.dumps({"surname": "sn", "givenname": "givenName", "commonname": "cn", "email": "mail",
+                             "phone": "telephoneNumber", "password": "userPassword"})))
+    realm(server, admin, "ldapeditrealm", "ldapedit")
+    assert "ldapedit" in ok(server.get("/resolver/", params={"editable": "1"}, token=admin))
+    dn = "uid=ldap-newbie,ou=people," + slapd.base
+    try:
+        uid = ok(server.post("/user/", json_body={"user": "ldap-newbie", "resolver": "ldapedit", "surname": "Bie",
+                                                  "givenname": "Lena", "commonname": "Lena Bie",
+                                                  "email": "lena@example.org", "password": "Lena-Pw-1"},
+                             token=admin))
+        assert uid == dn
+        r = login(server, "ldap-newbie@ldapeditrealm", "Lena-Pw-1")
+        assert r.status == 200 and claims(r.value["token"])["resolver"] == "ldapedit", r
+        listed = ok(server.get("/user/", params={"realm": "ldapeditrealm", "username": "ldap-newbie"}, token=admin))
+        assert [(u["userid"], u["givenname"], u["email"], u["editable"]) for u in listed] == \
+            [(dn, "Lena", "lena@example.org", True)]
+        assert ok(server.put("/user/", json_body={"user": "ldap-newbie", "resolver": "ldapedit",
+                                                  "phone": "+49 555", "password": "Lena-Pw-2"}, token=admin)) is True
+        assert_error(login(server, "ldap-newbie@ldapeditrealm", "Lena-Pw-1"), 401, 4031, MSG_4031)
+        jwt = user_jwt(server, "ldap-newbie@ldapeditrealm", "Lena-Pw-2")
+        assert ok(server.get("/user/", token=jwt))[0]["phone"] == "+49 555"
+        assert ok(server.delete("/user/ldapedit/ldap-newbie", token=admin)) is True
+        assert_error(login(server, "ldap-newbie@ldapeditrealm", "Lena-Pw-2"), 401, 4031, MSG_4031)
+        assert ok(server.get("/user/", params={"realm": "ldapeditrealm", "username": "ldap-newbie"},
+                             token=admin)) == []
+    finally:
+        subprocess.run(["ldapdelete", "-x", "-H", slapd.uri, "-D", slapd.admin_dn, "-w", slapd.admin_pw, dn],
+                       capture_output=True)

@@ -11,6 +11,7 @@
  * ../shared/spec/policies_events.md §1.3–1.5, §2.2) and the deliberate
  * divergences in docs/compatibility.md.  Times are UTC (TZ is set).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,9 +62,10 @@ static struct policy_set *build(const struct spec *specs, size_t n)
 		r->check_all_resolvers = s->car;
 		size_t k = 0;
 		while (k < 4 && s->cond[k][0]) {
-			conds[i][k] = (struct store_policy_condition){ (char *)s->cond[k][0], (char *)s->cond[k][1],
-								       (char *)s->cond[k][2], (char *)s->cond[k][3],
-								       !(s->cond[k][4] && !strcmp(s->cond[k][4], "0")) };
+			conds[i][k] =
+				(struct store_policy_condition){ (char *)s->cond[k][0], (char *)s->cond[k][1],
+								 (char *)s->cond[k][2], (char *)s->cond[k][3],
+								 !(s->cond[k][4] && !strcmp(s->cond[k][4], "0")) };
 			k++;
 		}
 		r->conditions = conds[i];
@@ -148,14 +150,23 @@ static void test_realm_and_admin_fields(void **state)
 {
 	(void)state;
 	struct spec s[] = {
-		{ .name = "sales", .action = "enable", .realm = "Sales", .adminrealm = "helpdesk", .adminuser = "frank" },
+		{ .name = "sales",
+		  .action = "enable",
+		  .realm = "Sales",
+		  .adminrealm = "helpdesk",
+		  .adminuser = "frank" },
 		{ .name = "anyrealm", .action = "enable", .adminuser = "-frank, *" },
-		{ .name = "authn", .scope = "authentication", .action = "otppin=none", .realm = "r.*", .adminuser = "x" },
+		{ .name = "authn",
+		  .scope = "authentication",
+		  .action = "otppin=none",
+		  .realm = "r.*",
+		  .adminuser = "x" },
 	};
 	struct policy_set *ps = build(s, 3);
 	/* realms are lower case; the policy's realm matches case-insensitively */
-	struct policy_match m = { .scope = "admin", .action = "enable", .realm = "sales", .adminrealm = "helpdesk",
-				  .adminuser = "frank" };
+	struct policy_match m = {
+		.scope = "admin", .action = "enable", .realm = "sales", .adminrealm = "helpdesk", .adminuser = "frank"
+	};
 	assert_string_equal(names(ps, &m, NULL), "sales");
 	m.adminuser = "mary";
 	assert_string_equal(names(ps, &m, NULL), "anyrealm");
@@ -178,8 +189,8 @@ static void test_action_matching(void **state)
 	(void)state;
 	struct spec s[] = {
 		{ .name = "list", .action = "enable, disable" },
-		{ .name = "pattern", .action = "enroll.*" },   /* stored by older tools: keys are patterns too */
-		{ .name = "none", .action = "" },              /* privacyIDEA's {"": True} */
+		{ .name = "pattern", .action = "enroll.*" }, /* stored by older tools: keys are patterns too */
+		{ .name = "none", .action = "" },	     /* privacyIDEA's {"": True} */
 		{ .name = "inactive", .action = "delete", .inactive = 1 },
 	};
 	struct policy_set *ps = build(s, 4);
@@ -219,8 +230,9 @@ static void test_resolver_and_check_all_resolvers(void **state)
 	int calls = 0;
 	struct policy_env env = { .ctx = &calls, .user_resolvers = resolvers_cb };
 	/* alice is found in reso1 (highest priority) and also lives in reso2 */
-	struct policy_match m = { .scope = "admin", .action = "enable", .user = "alice", .realm = "realm1",
-				  .resolver = "reso1" };
+	struct policy_match m = {
+		.scope = "admin", .action = "enable", .user = "alice", .realm = "realm1", .resolver = "reso1"
+	};
 	assert_string_equal(names(ps, &m, &env), "r1,r2all,carempty");
 	assert_int_equal(calls, 1); /* the user's resolvers are looked up once */
 	m.resolver = "reso3";
@@ -306,18 +318,18 @@ static void test_time_ranges(void **state)
 		int day, h, min;
 		const char *want;
 	} cases[] = {
-		{ 3, 10, 0, "office" },                             /* Wednesday */
-		{ 1, 9, 0, "office,weekend" },                        /* inclusive start */
-		{ 1, 18, 0, "office" },                               /* inclusive end */
+		{ 3, 10, 0, "office" },	       /* Wednesday */
+		{ 1, 9, 0, "office,weekend" }, /* inclusive start */
+		{ 1, 18, 0, "office" },	       /* inclusive end */
 		{ 1, 18, 1, "" },
 		{ 6, 10, 0, "sat,weekend" },
 		{ 6, 12, 31, "weekend" },
 		{ 7, 8, 30, "sat,weekend" },
-		{ 1, 23, 0, "night" },  /* a night range starting on Monday */
-		{ 2, 3, 0, "night" },   /* ... reaches into Tuesday */
-		{ 6, 5, 59, "night" },  /* Friday's night ends on Saturday */
+		{ 1, 23, 0, "night" }, /* a night range starting on Monday */
+		{ 2, 3, 0, "night" },  /* ... reaches into Tuesday */
+		{ 6, 5, 59, "night" }, /* Friday's night ends on Saturday */
 		{ 6, 6, 1, "" },
-		{ 1, 3, 0, "" },        /* Sunday's night is not listed */
+		{ 1, 3, 0, "" }, /* Sunday's night is not listed */
 		{ 6, 23, 0, "" },
 		{ 7, 16, 59, "weekend" }, /* Fri-Mon wraps over the week end */
 		{ 3, 12, 0, "office" },
@@ -341,8 +353,9 @@ static void test_time_parser(void **state)
 	assert_string_equal(names(ps, &m, NULL), "a");
 	policy_set_free(ps);
 	/* the writer refuses what the matcher would ignore */
-	const char *bad[] = { "9-17", "Mon: 9", "Xyz: 9-17", "Mon: 24-25", "Mon: 9:60-10", "Mon-Fri-Sat: 9-10",
-			      "Mon: 9-10-11", "Mon: a-b", "Mon: 9:00:00-10" };
+	const char *bad[] = { "9-17",	      "Mon: 9",	      "Xyz: 9-17",
+			      "Mon: 24-25",   "Mon: 9:60-10", "Mon-Fri-Sat: 9-10",
+			      "Mon: 9-10-11", "Mon: a-b",     "Mon: 9:00:00-10" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct spec b[] = { { .name = "b", .action = "enable", .time = bad[i] } };
 		ps = build(b, 1);
@@ -379,7 +392,9 @@ static void test_allowed_and_scope_rule(void **state)
 	m.action = "delete"; /* the inactive policy neither grants nor restricts */
 	assert_int_equal(policy_allowed(ps, &m, NULL, &err), 0);
 	/* the user scope: a policy for another client still makes it restrictive */
-	struct policy_match u = { .scope = "user", .action = "disable", .user = "bob", .realm = "r", .client = "1.2.3.4" };
+	struct policy_match u = {
+		.scope = "user", .action = "disable", .user = "bob", .realm = "r", .client = "1.2.3.4"
+	};
 	assert_int_equal(policy_check_right(ps, &u, NULL, &err), -1);
 	assert_string_equal(err.message, "User actions are defined, but the action disable is not allowed!");
 	u.client = "10.9.9.9";
@@ -421,7 +436,9 @@ static void test_rights(void **state)
 		{ .name = "p2", .action = "delete, enable", .priority = 5 },
 		{ .name = "p3", .action = "policyread", .adminuser = "other" },
 		{ .name = "p4", .action = "hide_tokeninfo=", .adminuser = "admin" },
-		{ .name = "c", .action = "set", .cond = { { "userinfo", "x", "equals", "y" } } }, /* no conditions for admins */
+		{ .name = "c",
+		  .action = "set",
+		  .cond = { { "userinfo", "x", "equals", "y" } } }, /* no conditions for admins */
 	};
 	struct policy_set *ps = build(s, 5);
 	assert_int_equal(policy_rights(ps, &m, NULL, &r, &err), 0);
@@ -444,12 +461,21 @@ static void test_priorities_and_conflicts(void **state)
 {
 	(void)state;
 	struct spec s[] = {
-		{ .name = "low", .scope = "authentication", .action = "otppin=userstore, passthru=userstore", .priority = 3 },
+		{ .name = "low",
+		  .scope = "authentication",
+		  .action = "otppin=userstore, passthru=userstore",
+		  .priority = 3 },
 		{ .name = "high", .scope = "authentication", .action = "otppin=none, passthru=radius1", .priority = 2 },
-		{ .name = "high2", .scope = "authentication", .action = "otppin=none, passthru", .priority = 2,
+		{ .name = "high2",
+		  .scope = "authentication",
+		  .action = "otppin=none, passthru",
+		  .priority = 2,
 		  .realm = "r2" },
-		{ .name = "high3", .scope = "authentication", .action = "otppin=tokenpin, challenge_text='Your OTP please'",
-		  .priority = 2, .realm = "r3" },
+		{ .name = "high3",
+		  .scope = "authentication",
+		  .action = "otppin=tokenpin, challenge_text='Your OTP please'",
+		  .priority = 2,
+		  .realm = "r3" },
 	};
 	struct policy_set *ps = build(s, 4);
 	struct error err = { 0 };
@@ -536,7 +562,9 @@ static void test_highest_limit_wins(void **state)
 	struct spec s[] = {
 		{ .name = "p1", .scope = "enrollment", .action = "max_token_per_user=2", .priority = 1 },
 		{ .name = "p9", .scope = "enrollment", .action = "max_token_per_user=5", .priority = 9 },
-		{ .name = "p3", .scope = "enrollment", .action = "max_token_per_user=3, hotp_max_token_per_user=1",
+		{ .name = "p3",
+		  .scope = "enrollment",
+		  .action = "max_token_per_user=3, hotp_max_token_per_user=1",
 		  .priority = 1 },
 		{ .name = "other", .scope = "enrollment", .action = "max_token_per_user=100", .realm = "else" },
 	};
@@ -559,7 +587,10 @@ static void test_client_first_within_priority(void **state)
 	(void)state;
 	struct spec s[] = {
 		{ .name = "noclient", .scope = "authentication", .action = "otppin=none", .priority = 2 },
-		{ .name = "withclient", .scope = "authentication", .action = "otppin=none", .client = "1.2.3.0/24",
+		{ .name = "withclient",
+		  .scope = "authentication",
+		  .action = "otppin=none",
+		  .client = "1.2.3.0/24",
 		  .priority = 2 },
 		{ .name = "first", .scope = "authentication", .action = "otppin=none", .priority = 1 },
 	};
@@ -609,11 +640,14 @@ static const char *environ_cb(void *c, const char *key)
 static const char *cond(struct ctx *c, const char *section, const char *key, const char *cmp, const char *value)
 {
 	static char out[600];
-	struct spec s[] = { { .name = "p", .scope = "authentication", .action = "otppin=none",
+	struct spec s[] = { { .name = "p",
+			      .scope = "authentication",
+			      .action = "otppin=none",
 			      .cond = { { section, key, cmp, value } } } };
 	struct policy_set *ps = build(s, 1);
-	struct policy_env env = { .ctx = c, .userinfo = userinfo_cb, .token = token_cb, .header = header_cb,
-				  .environ = environ_cb };
+	struct policy_env env = {
+		.ctx = c, .userinfo = userinfo_cb, .token = token_cb, .header = header_cb, .environ = environ_cb
+	};
 	struct policy_match m = { .scope = "authentication", .action = "otppin" };
 	const char *r = names(ps, &m, &env);
 	snprintf(out, sizeof(out), "%s", !strcmp(r, "p") ? "1" : !*r ? "0" : r);
@@ -625,16 +659,16 @@ static void test_condition_comparators(void **state)
 {
 	(void)state;
 	struct ctx c = { 0 };
-	c.userinfo = json_pack("{s:s,s:[s,s],s:s,s:i,s:s,s:s}", "email", "bob@example.com", "groups", "admins", "cn=Restricted",
-			       "phone", "", "age", 42, "name", "Bob", "num", " 17 ");
+	c.userinfo = json_pack("{s:s,s:[s,s],s:s,s:i,s:s,s:s}", "email", "bob@example.com", "groups", "admins",
+			       "cn=Restricted", "phone", "", "age", 42, "name", "Bob", "num", " 17 ");
 	struct {
 		const char *key, *cmp, *value, *want;
 	} t[] = {
 		{ "email", "equals", "bob@example.com", "1" },
 		{ "email", "equals", "BOB@example.com", "0" },
 		{ "email", "!equals", "x", "1" },
-		{ "groups", "equals", "admins", "0" },           /* a list never equals a string */
-		{ "age", "equals", "42", "1" },                  /* numbers compare as their text */
+		{ "groups", "equals", "admins", "0" }, /* a list never equals a string */
+		{ "age", "equals", "42", "1" },	       /* numbers compare as their text */
 		{ "groups", "contains", "cn=Restricted", "1" },
 		{ "groups", "!contains", "admins", "0" },
 		{ "email", "contains", "bob", "ERR303:Invalid comparison in the userinfo conditions of policy 'p'" },
@@ -643,13 +677,13 @@ static void test_condition_comparators(void **state)
 		{ "name", "!in", "Alice,Carol", "1" },
 		{ "name", "in", "\"unclosed", "ERR303:Invalid comparison in the userinfo conditions of policy 'p'" },
 		{ "email", "matches", ".*@example\\.com", "1" },
-		{ "email", "matches", "bob", "0" },              /* the whole value must match */
+		{ "email", "matches", "bob", "0" }, /* the whole value must match */
 		{ "email", "matches", "(?i)BOB@.*", "1" },
 		{ "email", "!matches", ".*@other\\.com", "1" },
 		{ "email", "matches", "(", "ERR303:Invalid comparison in the userinfo conditions of policy 'p'" },
 		{ "age", "<", "50", "1" },
 		{ "age", ">", "50", "0" },
-		{ "phone", "<", "1", "1" },                       /* int("" or 0) */
+		{ "phone", "<", "1", "1" }, /* int("" or 0) */
 		{ "num", ">", "16", "1" },
 		{ "name", ">", "1", "ERR303:Invalid comparison in the userinfo conditions of policy 'p'" },
 		{ "email", "like", "x", "ERR303:Invalid comparison in the userinfo conditions of policy 'p'" },
@@ -703,10 +737,18 @@ static void test_condition_modes(void **state)
 	(void)state;
 	struct ctx c = { .userinfo = json_pack("{s:s}", "dept", "it") };
 	struct spec s[] = {
-		{ .name = "it", .scope = "user", .action = "enable", .cond = { { "userinfo", "dept", "equals", "it" } } },
-		{ .name = "hr", .scope = "user", .action = "enable", .cond = { { "userinfo", "dept", "equals", "hr" } } },
+		{ .name = "it",
+		  .scope = "user",
+		  .action = "enable",
+		  .cond = { { "userinfo", "dept", "equals", "it" } } },
+		{ .name = "hr",
+		  .scope = "user",
+		  .action = "enable",
+		  .cond = { { "userinfo", "dept", "equals", "hr" } } },
 		{ .name = "tok", .scope = "user", .action = "enable", .cond = { { "token", "active", "<", "1" } } },
-		{ .name = "off", .scope = "user", .action = "enable",
+		{ .name = "off",
+		  .scope = "user",
+		  .action = "enable",
 		  .cond = { { "userinfo", "dept", "equals", "hr", "0" } } }, /* an inactive condition is ignored */
 	};
 	struct policy_set *ps = build(s, 4);
@@ -728,7 +770,9 @@ static void test_condition_modes(void **state)
 static void test_definitions(void **state)
 {
 	(void)state;
-	const char *scopes[] = { "admin", "user", "authentication", "authorization", "enrollment", "webui", "register" };
+	const char *scopes[] = {
+		"admin", "user", "authentication", "authorization", "enrollment", "webui", "register"
+	};
 	size_t want[] = { 118, 59, 38, 17, 106, 30, 5 }; /* privacyIDEA 3.8, plus admin setdescription */
 	for (size_t s = 0; s < 7; s++) {
 		size_t n = 0;
@@ -798,7 +842,8 @@ static void test_listing(void **state)
 	json_decref(l);
 	l = policy_list(ps, "c", NULL, NULL, -1);
 	json_t *p = json_array_get(l, 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "action"), "login_mode")), "privacyIDEA");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "action"), "login_mode")),
+			    "privacyIDEA");
 	assert_true(json_is_true(json_object_get(p, "active")));
 	json_decref(l);
 	policy_set_free(ps);
@@ -808,8 +853,13 @@ static void test_export_and_parse(void **state)
 {
 	(void)state;
 	struct spec s[] = {
-		{ .name = "pol 1", .scope = "authentication", .action = "otppin=userstore, passOnNoToken",
-		  .realm = "r1, r2", .client = "10.0.0.0/8, -10.0.0.1", .time = "Mon-Fri: 9-18", .priority = 4,
+		{ .name = "pol 1",
+		  .scope = "authentication",
+		  .action = "otppin=userstore, passOnNoToken",
+		  .realm = "r1, r2",
+		  .client = "10.0.0.0/8, -10.0.0.1",
+		  .time = "Mon-Fri: 9-18",
+		  .priority = 4,
 		  .cond = { { "userinfo", "email", "matches", ".*'x\\\\y" } } },
 	};
 	struct policy_set *ps = build(s, 1);
@@ -870,7 +920,15 @@ static void test_pyliteral(void **state)
 		free(d);
 		json_decref(v);
 	}
-	const char *bad[] = { "", "[1, 2", "{'a' 1}", "{1: 2}", "__import__('os')", "'x' y", "'\\x4'", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" };
+	const char *bad[] = { "",
+			      "[1, 2",
+			      "{'a' 1}",
+			      "{1: 2}",
+			      "__import__('os')",
+			      "'x' y",
+			      "'\\x4'",
+			      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]"
+			      "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_t *v = policy_pyliteral_parse(bad[i], &err);
 		if (v)
@@ -898,6 +956,47 @@ static void test_audit_names(void **state)
 	policy_set_free(ps);
 }
 
+/* ---- many threads on one set (the snapshot is shared by every worker) ---- */
+
+static struct policy_set *shared_set;
+
+static void *matcher(void *arg)
+{
+	long bad = 0;
+	const char *users[] = { "customer_1", "admin", "bob", "customer_x" };
+	for (int i = 0; i < 3000; i++) {
+		struct policy_hits h;
+		struct error err = { 0 };
+		const char *u = users[(i + (long)arg) % 4];
+		struct policy_match m = { .scope = "admin", .action = "enable", .user = u, .client = "10.9.8.7" };
+		if (policy_match(shared_set, &m, NULL, &h, &err) < 0)
+			bad++;
+		size_t want = !strcmp(u, "admin") ? 0 : !strcmp(u, "bob") ? 1 : 2;
+		bad += h.n != want;
+		policy_hits_free(&h);
+	}
+	return (void *)bad;
+}
+
+static void test_threads_share_a_set(void **state)
+{
+	(void)state;
+	struct spec s[] = {
+		{ .name = "re", .action = "enable", .user = "customer_.*", .client = "10.0.0.0/8" },
+		{ .name = "neg", .action = "enable", .user = "*, -admin" },
+	};
+	shared_set = build(s, 2);
+	pthread_t t[6];
+	for (long i = 0; i < 6; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, matcher, (void *)i), 0);
+	for (int i = 0; i < 6; i++) {
+		void *bad;
+		pthread_join(t[i], &bad);
+		assert_int_equal((long)bad, 0);
+	}
+	policy_set_free(shared_set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -923,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(test_export_and_parse),
 		cmocka_unit_test(test_pyliteral),
 		cmocka_unit_test(test_audit_names),
+		cmocka_unit_test(test_threads_share_a_set),
 	};
 	return cmocka_run_group_tests(tests, setup_tz, NULL);
 }

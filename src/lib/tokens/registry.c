@@ -8,7 +8,7 @@
 
 const struct token_type *const token_types[] = {
 	&token_type_hotp,  &token_type_totp,	      &token_type_spass, &token_type_pw,
-	&token_type_paper, &token_type_registration, &token_type_tan,	 NULL,
+	&token_type_paper, &token_type_registration, &token_type_tan,	 &token_type_certificate, NULL,
 };
 
 const struct token_type *token_type_find(const char *name)

@@ -116,6 +116,15 @@ struct token_type {
 			      struct otp_match *m);
 	/* Replace type-private info in the GET /token/ dict (TAN list → count). */
 	void (*filter_info)(json_t *info);
+	/* Optional: POST /token/revoke, inside the core's revoke transaction,
+	 * for a token not revoked before (certificate: revoke at the CA). */
+	int (*revoke)(struct token_ctx *x, const struct token *t, struct error *err);
+	/* Optional: enroll succeeded but the enrollment failed afterwards
+	 * (nothing is written); undo outside effects (certificate: revoke). */
+	void (*enroll_failed)(struct token_enroll *e);
+	/* Optional: bring a loaded token up to date before GET /token/ shows it
+	 * (certificate: a pending request issued meanwhile); may write. */
+	int (*refresh)(struct token_ctx *x, struct token *t, struct error *err);
 };
 
 /* ---- registry.c ---- */
@@ -135,6 +144,7 @@ extern const struct token_type token_type_pw;
 extern const struct token_type token_type_registration;
 extern const struct token_type token_type_paper;
 extern const struct token_type token_type_tan;
+extern const struct token_type token_type_certificate;
 
 /* HOTP's entry points, shared with the types built on it (paper). */
 int64_t token_hotp_check_otp(struct token_ctx *x, const struct token *t, const char *otp, struct otp_match *m,

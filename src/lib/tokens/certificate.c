@@ -1,0 +1,631 @@
+/*
+ * certificate.c — the certificate token (privacyIDEA's
+ * CertificateTokenClass, serial prefix CRT): one X.509 certificate per
+ * token, obtained by a CA connector from a PEM CSR or SPKAC (`request`),
+ * uploaded as is (`certificate`), or issued for a key pair generated here
+ * (`genkey`/`generate`, delivered once as an encrypted PKCS#12).  No OTP:
+ * check_otp never matches.
+ *
+ * All CA work (signing) happens inside enroll, before the core writes
+ * anything; a failure returns -1 and nothing is stored.  A certificate the
+ * CA already issued is revoked again when the enrollment fails afterwards
+ * (enroll_failed).  Revocation at the CA (revoke) runs inside the core's
+ * revoke transaction.  No SQL here and no HTTP: the connector does the
+ * CA's files, the core the tokeninfo rows.
+ */
+#include "tokentype.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+
+#include "../caconnector_cfg.h"
+#include "../crypto.h"
+#include "../log.h"
+#include "../user.h"
+
+#define CRT_MAX_PEM (64 * 1024)
+
+static int crt_true(const char *v)
+{
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"));
+}
+
+static int64_t crt_check_otp(struct token_ctx *x, const struct token *t, const char *otp, struct otp_match *m,
+			     struct error *err)
+{
+	return TOKEN_OTP_NOMATCH; /* a certificate token has no OTP */
+}
+
+/* "Nov 24 06:02:59 2026 GMT" as ASN1_TIME_print writes it. */
+static void crt_time(const ASN1_TIME *t, char *out, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	out[0] = '\0';
+	if (!b)
+		return;
+	if (ASN1_TIME_print(b, t)) {
+		int n = BIO_read(b, out, (int)len - 1);
+		out[n > 0 ? n : 0] = '\0';
+	}
+	BIO_free(b);
+}
+
+static char *crt_name(const X509_NAME *n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL;
+	if (!b)
+		return NULL;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		char *p;
+		long len = BIO_get_mem_data(b, &p);
+		s = malloc((size_t)len + 1);
+		if (s) {
+			memcpy(s, p, (size_t)len);
+			s[len] = '\0';
+		}
+	}
+	BIO_free(b);
+	return s;
+}
+
+static X509 *crt_parse(const char *pem)
+{
+	const char *begin = strstr(pem, "-----BEGIN CERTIFICATE-----");
+	if (!begin)
+		return NULL;
+	BIO *b = BIO_new_mem_buf(begin, -1);
+	X509 *c = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	return c;
+}
+
+static char *crt_pem(X509 *c)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL, *p;
+	if (b && PEM_write_bio_X509(b, c)) {
+		long len = BIO_get_mem_data(b, &p);
+		s = malloc((size_t)len + 1);
+		if (s) {
+			memcpy(s, p, (size_t)len);
+			s[len] = '\0';
+		}
+	}
+	BIO_free(b);
+	return s;
+}
+
+/* tokeninfo certificate (clean PEM), subject, issuer, certificate_serial,
+ * certificate_not_before/_after of a PEM certificate into info. */
+static int crt_cert_info(const char *pem_in, json_t *info, struct error *err)
+{
+	X509 *c = crt_parse(pem_in);
+	if (!c)
+		return err_param(err, "The certificate is not a PEM encoded X.509 certificate.");
+	char *pem = crt_pem(c), *subj = crt_name(X509_get_subject_name(c)), *iss = crt_name(X509_get_issuer_name(c));
+	char nb[64], na[64], *serial = NULL;
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(c), NULL);
+	if (bn)
+		serial = BN_bn2hex(bn);
+	crt_time(X509_get0_notBefore(c), nb, sizeof(nb));
+	crt_time(X509_get0_notAfter(c), na, sizeof(na));
+	int rc = -1;
+	if (!pem || !subj || !iss || !serial) {
+		err_internal(err, "out of memory");
+	} else {
+		json_object_set_new(info, "certificate", json_string(pem));
+		json_object_set_new(info, "subject", json_string(subj));
+		json_object_set_new(info, "issuer", json_string(iss));
+		json_object_set_new(info, "certificate_serial", json_string(serial));
+		json_object_set_new(info, "certificate_not_before", json_string(nb));
+		json_object_set_new(info, "certificate_not_after", json_string(na));
+		rc = 0;
+	}
+	free(pem);
+	free(subj);
+	free(iss);
+	OPENSSL_free(serial);
+	BN_free(bn);
+	X509_free(c);
+	return rc;
+}
+
+/* The tokeninfo of the certificate, and detail.certificate as privacyIDEA
+ * (issued by a CA: the `openssl x509 -text` dump and the PEM block). */
+static int crt_store_cert(struct token_enroll *e, const char *pem_in, int want_text, struct error *err)
+{
+	if (crt_cert_info(pem_in, e->info, err) < 0)
+		return -1;
+	const char *pem = json_string_value(json_object_get(e->info, "certificate"));
+	if (!want_text) {
+		json_object_set_new(e->init_details, "certificate", json_string(pem_in));
+		return 0;
+	}
+	char *text = caconnector_cert_text(pem, err);
+	if (!text)
+		return -1;
+	json_object_set_new(e->init_details, "certificate", json_string(text));
+	free(text);
+	return 0;
+}
+
+/* The CA certificate file of a connector (its `cacert` parameter), for the
+ * PKCS#12 chain; NULL when there is none or it cannot be read. */
+static X509 *crt_ca_cert(struct snapshot *s, const char *ca)
+{
+	json_t *l = caconnector_list(s, ca);
+	json_t *one = json_array_get(l, 0);
+	const char *path = json_string_value(json_object_get(json_object_get(one, "data"), "cacert"));
+	X509 *c = NULL;
+	if (path) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			c = PEM_read_X509(f, NULL, NULL, NULL);
+			fclose(f);
+		}
+	}
+	json_decref(l);
+	return c;
+}
+
+/* The key pair: RSA keysize (>= 2048, default 2048) or EC (keytype=ec,
+ * curve P-256, or P-384 with keysize 384). */
+static EVP_PKEY *crt_keygen(struct token_enroll *e, struct error *err)
+{
+	const char *kt = enroll_param(e, "keytype");
+	const char *ks = enroll_param(e, "keysize");
+	long bits = 0;
+	if (ks && *ks) {
+		char *end;
+		bits = strtol(ks, &end, 10);
+		if (*end || bits <= 0)
+			return err_param(err, "keysize must be a positive integer."), NULL;
+	}
+	EVP_PKEY *k = NULL;
+	if (kt && !strcasecmp(kt, "ec")) {
+		if (bits && bits != 256 && bits != 384)
+			return err_param(err, "keysize of an EC key must be 256 or 384."), NULL;
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", bits == 384 ? "P-384" : "P-256");
+	} else if (!kt || !*kt || !strcasecmp(kt, "rsa")) {
+		if (!bits)
+			bits = 2048;
+		if (bits < 2048 || bits > 8192)
+			return err_param(err, "keysize of an RSA key must be between 2048 and 8192."), NULL;
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+	} else {
+		return err_param(err, "keytype must be rsa or ec."), NULL;
+	}
+	if (!k)
+		err_internal(err, "key generation failed");
+	return k;
+}
+
+/* A PEM CSR with CN = the owner's login, signed with SHA-256. */
+static char *crt_make_csr(EVP_PKEY *k, const char *cn, struct error *err)
+{
+	X509_REQ *r = X509_REQ_new();
+	X509_NAME *n = r ? X509_REQ_get_subject_name(r) : NULL;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL, *p;
+	if (r && n && b && X509_REQ_set_version(r, 0) &&
+	    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) &&
+	    X509_REQ_set_pubkey(r, k) && X509_REQ_sign(r, k, EVP_sha256()) && PEM_write_bio_X509_REQ(b, r)) {
+		long len = BIO_get_mem_data(b, &p);
+		s = malloc((size_t)len + 1);
+		if (s) {
+			memcpy(s, p, (size_t)len);
+			s[len] = '\0';
+		}
+	}
+	if (!s)
+		err_internal(err, "could not build the certificate request");
+	BIO_free(b);
+	X509_REQ_free(r);
+	return s;
+}
+
+/* base64 (no line breaks) of a PKCS#12 with key, certificate and chain. */
+static char *crt_pkcs12(EVP_PKEY *k, const char *cert_pem, X509 *cacert, const char *pass, struct error *err)
+{
+	X509 *c = cert_pem ? crt_parse(cert_pem) : NULL; /* NULL while pending: the key only */
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	PKCS12 *p12 = NULL;
+	unsigned char *der = NULL;
+	char *b64 = NULL;
+	if ((c || !cert_pem) && chain && (!cacert || sk_X509_push(chain, cacert))) {
+		/* OpenSSL 3 defaults: AES-256-CBC, PBKDF2, HMAC-SHA256 */
+		p12 = PKCS12_create(pass, "certificatetoken", k, c, chain, 0, 0, 0, 0, 0);
+	}
+	int len = p12 ? i2d_PKCS12(p12, &der) : -1;
+	if (len > 0) {
+		b64 = malloc(((size_t)len + 2) / 3 * 4 + 1);
+		if (b64)
+			EVP_EncodeBlock((unsigned char *)b64, der, len);
+	}
+	if (!b64)
+		err_internal(err, "could not build the PKCS#12 container");
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+	sk_X509_free(chain); /* cacert stays the caller's */
+	X509_free(c);
+	return b64;
+}
+
+static char *crt_key_pem(EVP_PKEY *k)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL, *p;
+	if (b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL)) {
+		long len = BIO_get_mem_data(b, &p);
+		s = malloc((size_t)len + 1);
+		if (s) {
+			memcpy(s, p, (size_t)len);
+			s[len] = '\0';
+		}
+	}
+	BIO_free(b);
+	return s;
+}
+
+/* A CSR without BEGIN/END lines gets them (privacyIDEA 3.12). */
+static char *crt_normalise_request(const char *req)
+{
+	if (strstr(req, "-----BEGIN"))
+		return strdup(req);
+	size_t n = strlen(req) + 80;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "-----BEGIN CERTIFICATE REQUEST-----\n%s\n-----END CERTIFICATE REQUEST-----\n", req);
+	return s;
+}
+
+/* privacyIDEA: an attestation certificate sent with a PEM CSR must carry
+ * the CSR's public key ("certificate request does not match attestation
+ * certificate.", privacyIDEAError 10).  The chain check against
+ * certificate_trusted_Attestation_CA_path waits for the policy wiring. */
+static int crt_check_attestation(const char *req, const char *attestation, struct error *err)
+{
+	BIO *b = BIO_new_mem_buf(req, -1);
+	X509_REQ *r = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
+	X509 *a = crt_parse(attestation);
+	int rc = 0;
+	if (!r)
+		rc = err_set(err, ERRK_PI, ERR_CSR, "The certificate request is not a PEM encoded PKCS#10 request.");
+	else if (!a)
+		rc = err_param(err, "The attestation is not a PEM encoded X.509 certificate.");
+	else if (EVP_PKEY_eq(X509_REQ_get0_pubkey(r), X509_get0_pubkey(a)) != 1)
+		rc = err_set(err, ERRK_PI, 10, "certificate request does not match attestation certificate.");
+	X509_free(a);
+	X509_REQ_free(r);
+	BIO_free(b);
+	return rc;
+}
+
+/* Revoke what the CA issued for a failed enrollment (best effort). */
+static void crt_undo(struct caconnector *ca, const char *pem)
+{
+	struct error e2 = { 0 };
+	if (ca && pem && ca->type->revoke_cert &&
+	    ca->type->revoke_cert(ca, pem, NULL, "cessationOfOperation", NULL, &e2) == 0 && ca->type->create_crl)
+		ca->type->create_crl(ca, 1, &e2);
+}
+
+/* Re-initialisation of a token that holds a CA-issued certificate: the
+ * new certificate replaces it, so the old one is revoked as superseded
+ * (privacyIDEA leaves it valid, untracked).  Best effort: a failure is
+ * logged, e.g. when an administrator revoked it with openssl already. */
+static void crt_supersede(struct token_enroll *e)
+{
+	if (e->is_new)
+		return;
+	const char *caname = token_info(e->t, "CA", NULL);
+	const char *pem = token_info(e->t, "certificate", NULL);
+	if (!caname || !pem)
+		return;
+	struct error e2 = { 0 };
+	struct caconnector *ca = caconnector_get(e->x->snap, caname, &e2);
+	if (!ca || ca->type->revoke_cert(ca, pem, NULL, "superseded", NULL, &e2) < 0)
+		log_warning("certificate token %s: superseded certificate not revoked: %s", e->t->r.serial,
+			    e2.message);
+}
+
+static int crt_enroll(struct token_enroll *e, struct error *err)
+{
+	const char *request = enroll_param(e, "request");
+	const char *certificate = enroll_param(e, "certificate");
+	int genkey = crt_true(enroll_param(e, "genkey")) || crt_true(enroll_param(e, "generate"));
+	const char *tmpl = enroll_param(e, "template");
+	const char *caname = enroll_param(e, "ca");
+	int spkac = crt_true(enroll_param(e, "spkac"));
+	struct caconnector *ca = NULL;
+	struct caconnector_result res = { 0 };
+	EVP_PKEY *key = NULL;
+	X509 *cacert = NULL;
+	char *req = NULL, *keypem = NULL, *p12 = NULL;
+	int rc = -1, issued = 0;
+
+	if (request && !*request)
+		request = NULL;
+	if (certificate && !*certificate)
+		certificate = NULL;
+	e->info = json_object();
+	e->init_details = json_object();
+	if (!e->info || !e->init_details)
+		return err_internal(err, "out of memory");
+	e->t->r.otplen = 0; /* privacyIDEA: otp_len = 0 */
+
+	if (request || genkey) {
+		if (!caname || !*caname)
+			return err_missing_param(err, "ca");
+		ca = caconnector_get(e->x->snap, caname, err);
+		if (!ca)
+			return -1;
+		json_object_set_new(e->info, "CA", json_string(caname));
+	}
+	struct caconnector_sign_options opt = { .template_name = tmpl };
+	if (request) {
+		if (strlen(request) > CRT_MAX_PEM)
+			return err_set(err, ERRK_PI, ERR_CSR, "The certificate request is too large.");
+		/* SPKAC: the `spkac` parameter, or a bare "SPKAC=..." text as the
+		 * browsers' <keygen> sent it */
+		if (!strncmp(request, "SPKAC=", 6))
+			spkac = 1;
+		req = spkac ? strdup(request) : crt_normalise_request(request);
+		if (!req)
+			return err_internal(err, "out of memory");
+		opt.spkac = spkac;
+		const char *att = enroll_param(e, "attestation");
+		if (!spkac && att && *att && crt_check_attestation(req, att, err) < 0)
+			goto out;
+	} else if (genkey) {
+		if (!e->owner || user_is_empty(e->owner) || !e->owner->login[0]) {
+			err_missing_param(err, "user");
+			goto out;
+		}
+		key = crt_keygen(e, err);
+		if (!key)
+			goto out;
+		req = crt_make_csr(key, e->owner->login, err);
+		if (!req)
+			goto out;
+	}
+	if (req) {
+		int s = ca->type->sign_request(ca, req, &opt, &res, err);
+		if (s < 0)
+			goto out;
+		if (s == CACONN_PENDING) {
+			free(e->t->r.rollout_state);
+			e->t->r.rollout_state = strdup("pending");
+			if (!e->t->r.rollout_state) {
+				err_internal(err, "out of memory");
+				goto out;
+			}
+			if (res.request_id)
+				json_object_set_new(e->info, "requestId", json_string(res.request_id));
+			memset(err, 0, sizeof(*err));
+		} else {
+			issued = 1;
+			if (res.request_id && *res.request_id && strcmp(res.request_id, "0"))
+				json_object_set_new(e->info, "requestId", json_string(res.request_id));
+			if (crt_store_cert(e, res.certificate, 1, err) < 0)
+				goto out;
+			crt_supersede(e);
+		}
+	} else if (certificate) {
+		if (strlen(certificate) > CRT_MAX_PEM)
+			return err_param(err, "The certificate is too large.");
+		if (crt_store_cert(e, certificate, 0, err) < 0)
+			goto out;
+	}
+	if (key) {
+		keypem = crt_key_pem(key);
+		if (!keypem) {
+			err_internal(err, "out of memory");
+			goto out;
+		}
+		/* the private key, encrypted at rest (tokeninfo type password) */
+		json_object_set_new(e->info, "privatekey", json_string(keypem));
+		json_object_set_new(e->info, "privatekey.type", json_string("password"));
+		{ /* 3.12: issued → key, certificate and chain; pending → the key only */
+			const char *pin = enroll_param(e, "pin");
+			char pw[17];
+			int random_pw = !pin || !*pin;
+			if (random_pw) {
+				/* secrets.token_urlsafe(12): 16 URL-safe characters */
+				if (crypto_random_string(pw, 16,
+							 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") <
+				    0) {
+					err_internal(err, "random generator failed");
+					goto out;
+				}
+				pw[16] = '\0';
+			}
+			cacert = crt_ca_cert(e->x->snap, caname);
+			p12 = crt_pkcs12(key, issued ? res.certificate : NULL, issued ? cacert : NULL,
+					 random_pw ? pw : pin, err);
+			if (!p12) {
+				memset(pw, 0, sizeof(pw));
+				goto out;
+			}
+			json_object_set_new(e->info, "pkcs12", json_string(p12));
+			json_object_set_new(e->init_details, "pkcs12", json_string(p12));
+			if (random_pw)
+				json_object_set_new(e->init_details, "pkcs12_password", json_string(pw));
+			memset(pw, 0, sizeof(pw));
+		}
+	}
+	json_object_set_new(e->init_details, "rollout_state", json_string(e->t->r.rollout_state));
+	rc = 0;
+out:
+	if (rc < 0 && issued)
+		crt_undo(ca, res.certificate);
+	caconnector_result_free(&res);
+	if (keypem)
+		crypto_free_str(keypem);
+	free(req);
+	free(p12);
+	X509_free(cacert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* The core could not write the enrolled token: revoke the certificate the
+ * CA issued for it, so no valid certificate exists without its token. */
+static void crt_enroll_failed(struct token_enroll *e)
+{
+	const char *caname = json_string_value(json_object_get(e->info, "CA"));
+	const char *pem = json_string_value(json_object_get(e->info, "certificate"));
+	if (!caname || !pem || !json_object_get(e->init_details, "certificate"))
+		return; /* nothing issued by a CA */
+	crt_undo(caconnector_get(e->x->snap, caname, NULL), pem);
+}
+
+/* POST /token/revoke: revoke at the CA (privacyIDEA's revoke: revoke_cert
+ * with the request id, then create_crl).  An uploaded certificate (no CA)
+ * is only marked revoked in the token. */
+static int crt_revoke(struct token_ctx *x, const struct token *t, struct error *err)
+{
+	const char *caname = token_info(t, "CA", NULL);
+	const char *pem = token_info(t, "certificate", NULL);
+	const char *rid = token_info(t, "requestId", NULL);
+	if (!caname || !*caname || (!pem && !rid))
+		return 0;
+	struct caconnector *ca = caconnector_get(x->snap, caname, err);
+	if (!ca)
+		return -1;
+	const char *reason = NULL; /* privacyIDEA passes none: unspecified */
+	if (ca->type->revoke_cert(ca, pem, pem ? NULL : rid, reason, NULL, err) < 0) {
+		/* revoked already (openssl ca by an administrator, or an earlier
+		 * attempt whose database transaction rolled back): the goal is met */
+		if (strstr(err->message, "Already revoked")) {
+			log_info("certificate token %s: %s", t->r.serial, err->message);
+			memset(err, 0, sizeof(*err));
+			return 0;
+		}
+		return -1;
+	}
+	/* revoke_cert regenerates the CRL already; privacyIDEA calls
+	 * create_crl as well, which then finds it fresh */
+	return 0;
+}
+
+/* A pending token asks its CA on every load (privacyIDEA's
+ * _update_rollout_state): issued → certificate stored, rollout_state
+ * "enrolled"; denied → "denied"; otherwise it stays pending.  Problems are
+ * logged, never raised.  The tokeninfo is written before rollout_state, so
+ * an interrupted update is simply done again at the next load. */
+static int crt_refresh(struct token_ctx *x, struct token *t, struct error *err)
+{
+	const char *caname = token_info(t, "CA", NULL);
+	const char *rid = token_info(t, "requestId", NULL);
+	if (!t->r.rollout_state || strcmp(t->r.rollout_state, "pending"))
+		return 0;
+	if (!caname || !rid) {
+		log_warning("certificate token %s is pending without CA or requestId", t->r.serial);
+		return 0;
+	}
+	struct error e2 = { 0 };
+	struct caconnector *ca = caconnector_get(x->snap, caname, &e2);
+	enum caconnector_cr_status st = CACONN_CR_UNKNOWN;
+	if (!ca || !ca->type->get_cr_status || ca->type->get_cr_status(ca, rid, &st, &e2) < 0) {
+		log_warning("certificate token %s: status of request %s unknown: %s", t->r.serial, rid, e2.message);
+		return 0;
+	}
+	const char *state = NULL;
+	if (st == CACONN_CR_ISSUED) {
+		char *pem = NULL;
+		json_t *info = json_object();
+		const char *k;
+		json_t *v;
+		if (!info || ca->type->get_issued_certificate(ca, rid, &pem, &e2) < 0 || crt_cert_info(pem, info, &e2) < 0) {
+			log_warning("certificate token %s: certificate of request %s: %s", t->r.serial, rid, e2.message);
+			free(pem);
+			json_decref(info);
+			return 0;
+		}
+		free(pem);
+		json_object_foreach(info, k, v)
+			if (token_set_info(x, t, k, json_string_value(v), NULL, err) < 0) {
+				json_decref(info);
+				return -1;
+			}
+		json_decref(info);
+		state = "enrolled";
+	} else if (st == CACONN_CR_DENIED) {
+		state = "denied";
+	}
+	if (!state)
+		return 0;
+	char *s = strdup(state);
+	if (!s)
+		return err_internal(err, "out of memory");
+	free(t->r.rollout_state);
+	t->r.rollout_state = s;
+	return token_save(x, t, err);
+}
+
+/* GET /token/: privacyIDEA removes the private key from the dict. */
+static void crt_filter_info(json_t *info)
+{
+	json_object_del(info, "privatekey");
+	json_object_del(info, "privatekey.type");
+}
+
+static const struct token_param crt_params[] = {
+	{ "request", TP_STR, NULL, "PEM encoded certificate request (PKCS#10) or SPKAC" },
+	{ "certificate", TP_STR, NULL, "PEM encoded certificate to upload" },
+	{ "ca", TP_STR, NULL, "the CA connector that signs the request" },
+	{ "template", TP_STR, NULL, "the certificate template of the CA connector" },
+	{ "genkey", TP_BOOL, NULL, "generate the key pair on the server" },
+	{ "generate", TP_BOOL, NULL, "alias of genkey" },
+	{ "keysize", TP_INT, NULL, "RSA key size for genkey (default 2048)" },
+	{ "keytype", TP_STR, NULL, "rsa (default) or ec for genkey" },
+	{ "spkac", TP_BOOL, NULL, "the request is an SPKAC" },
+	{ "attestation", TP_STR, NULL, "PEM encoded attestation certificate" },
+	{ "pin", TP_STR, NULL, "the PKCS#12 passphrase" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct token_policy_action crt_policies[] = {
+	{ "enrollment", "certificate_max_token_per_user", "int", NULL,
+	  "The user may only have this maximum number of certificates assigned." },
+	{ "enrollment", "certificate_max_active_token_per_user", "int", NULL,
+	  "The user may only have this maximum number of active certificates assigned." },
+	{ "enrollment", "certificate_ca_connector", "str", NULL,
+	  "The CA connector that is used to sign the certificate requests." },
+	{ "enrollment", "certificate_template", "str", NULL, "The template of the CA connector." },
+	{ "enrollment", "certificate_require_attestation", "str", "ignore verify require_and_verify",
+	  "Whether an attestation certificate is required and verified." },
+	{ "user", "certificate_trusted_Attestation_CA_path", "str", NULL,
+	  "The directory containing attestation certificate chains." },
+	{ "admin", "certificate_trusted_Attestation_CA_path", "str", NULL,
+	  "The directory containing attestation certificate chains." },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct token_type token_type_certificate = {
+	.name = "certificate",
+	.prefix = "CRT",
+	.title = "Certificate Token",
+	.description = "Certificate: Enroll an x509 Certificate Token.",
+	.modes = TOKEN_MODE_AUTHENTICATE,
+	.client_mode = "interactive",
+	.ui_enroll = TOKEN_UI_ADMIN | TOKEN_UI_USER,
+	.params = crt_params,
+	.policies = crt_policies,
+	.enroll = crt_enroll,
+	.check_otp = crt_check_otp,
+	.filter_info = crt_filter_info,
+	.revoke = crt_revoke,
+	.enroll_failed = crt_enroll_failed,
+	.refresh = crt_refresh,
+};
