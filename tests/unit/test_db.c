@@ -792,11 +792,12 @@ static void uri_error(const char *uri, const char *expect)
 {
 	struct error e = { 0 };
 	struct db *db = db_open(uri, 2, &e);
+	const char *shown = uri ? uri : "(null)";
 	if (db)
-		fail_msg("db_open(%s) should have failed", uri);
+		fail_msg("db_open(%s) should have failed", shown);
 	assert_int_equal(e.kind, ERRK_INTERNAL);
 	if (expect && !strstr(e.message, expect))
-		fail_msg("db_open(%s): message '%s' lacks '%s'", uri, e.message, expect);
+		fail_msg("db_open(%s): message '%s' lacks '%s'", shown, e.message, expect);
 }
 
 static void uri_ok(const char *uri, enum db_backend b, const char *path)

@@ -69,7 +69,9 @@ static int listen_port(int *fd_out)
 static int run_fixture(const char *args, char *out, size_t outlen)
 {
 	char cmd[PATH_MAX + 512];
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s", g_fixture, args);
+	int w = snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s", g_fixture, args);
+	if (w < 0 || (size_t)w >= sizeof(cmd))
+		return -1;
 	FILE *p = popen(cmd, "r");
 	if (!p)
 		return -1;

@@ -195,7 +195,7 @@ static int snap_parse(struct pw_snap *s, const char *path, struct error *err)
 			log_warning("passwdresolver: %s line %zu is not UTF-8, skipped", path, lineno);
 			continue;
 		}
-		char *f[8];
+		char *f[8] = { 0 };
 		size_t nf = 0;
 		char *p = b;
 		f[nf++] = p;
