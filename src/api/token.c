@@ -6,6 +6,7 @@
  */
 #include "api.h"
 #include "token_api.h"
+#include "guard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,10 @@ int token_api_ctx(struct request *rq, struct token_ctx *x, struct error *err)
 	if (!x->c)
 		return -1;
 	x->snap = request_snapshot(rq, err);
-	return x->snap ? 0 : -1;
+	if (!x->snap)
+		return -1;
+	x->pol = api_request_polctx(rq, err);
+	return x->pol ? 0 : -1;
 }
 
 int token_api_user(struct request *rq, struct token_ctx *x, struct user *u, struct error *err)

@@ -17,6 +17,7 @@ struct app;
 struct db_conn;
 struct route;
 struct snapshot;
+struct polctx;
 
 enum role { ROLE_NONE = 0, ROLE_USER = 1, ROLE_ADMIN = 2, ROLE_ANY = 3 };
 
@@ -56,6 +57,7 @@ struct request {
 	struct identity who;
 	struct db_conn *db;          /* lazily acquired, see request_db() */
 	struct snapshot *snap;       /* lazily acquired, see request_snapshot() */
+	struct polctx *pol;          /* lazily built by api_request_polctx() (malloc'd, freed by the server) */
 	struct audit_info audit;
 	int response_id;             /* 1, or 2 for /validate/check & co */
 	const char *auth_result;     /* result.authentication for id-1 answers (/auth) */

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "authcheck.h"
+#include "../api/guard.h"
 #include "multipart.h"
 #include "params.h"
 #include "reply.h"
@@ -253,6 +254,8 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
 	json_decref(vars);
 	if (rc == 0 && route->role != ROLE_NONE)
 		rc = authcheck_request(&rq, route->role, &err);
+	if (rc == 0 && route->role != ROLE_NONE)
+		rc = api_guard(&rq, &err); /* the route's admin/user right (src/api/guard.c) */
 	if (rc == 0) {
 		rc = route->handler(&rq, &value, &err);
 		if (rc < 0 && !err_is_set(&err))
@@ -286,6 +289,7 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
 	if (rq.db)
 		db_release(rq.db);
 	snapshot_release(rq.snap);
+	free(rq.pol);
 	log_info("%s %s %u %.3fms", m, url, status, (reply_now() - rq.start) * 1000.0);
 	json_decref(rq.params);
 	json_decref(rq.scratch);

@@ -40,6 +40,7 @@ struct app;
 struct db_conn;
 struct snapshot;
 struct token_type;
+struct polctx;
 
 /* What every operation needs: the process, the request's connection and
  * configuration snapshot. */
@@ -51,6 +52,9 @@ struct token_ctx {
 	 * of names) whose PIN alone triggers a challenge at /validate/check;
 	 * NULL (no policy) means none, as privacyIDEA without policies. */
 	json_t *challenge_types;
+	/* The request's policies (src/lib/polctx.h); NULL = no policy defined
+	 * (CLI, tests): every question finds nothing. */
+	const struct polctx *pol;
 };
 
 struct token {

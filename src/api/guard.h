@@ -1,0 +1,55 @@
+/*
+ * guard.h — the admin/user rights of every endpoint (privacyIDEA's
+ * check_base_action and the realm restrictions of its list endpoints).
+ *
+ * The server calls api_guard() for every authenticated route before its
+ * handler: the route's policy action (routes.c) is checked in the caller's
+ * scope ("admin" or "user"), matched against the user, realm and resolver
+ * the request acts upon.  Handlers that act on objects found only while
+ * they run (a token's realms, each item of a list) use the finer helpers.
+ * docs/rights.md lists what each endpoint checks (`tessera routes`).
+ */
+#ifndef TESSERA_API_GUARD_H
+#define TESSERA_API_GUARD_H
+
+#include <jansson.h>
+
+#include "../http/request.h"
+#include "../lib/polctx.h"
+
+struct user;
+struct token;
+
+/* The request's policy context (policies of its snapshot, client IP, this
+ * node, headers, the audit "policies" field).  -1 when the snapshot cannot
+ * be had. */
+int api_polctx(struct request *rq, struct polctx *p, struct error *err);
+
+/* The same, built once per request and kept in rq->pol (for token_ctx.pol
+ * and other long-lived users).  NULL on error. */
+const struct polctx *api_request_polctx(struct request *rq, struct error *err);
+
+/* Before the handler: the route's action in the caller's scope.  0 allowed
+ * (or nothing to check), -1 with PolicyError 303 (HTTP 403). */
+int api_guard(struct request *rq, struct error *err);
+
+/* The route's action name for this request ("enroll<TYPE>" → "enrollHOTP"
+ * from the type parameter); NULL when the route checks none. */
+const char *api_route_action(struct request *rq, char *buf, size_t len);
+
+/* check_base_action for an explicit target: the caller's scope, action,
+ * target user (may be NULL) or else realm (may be NULL).  0 / -1 (303). */
+int api_check_right(struct request *rq, const char *action, const struct user *u, const char *realm,
+		    struct error *err);
+/* The same for a token: its owner, else any of its realms must be allowed
+ * (a token in no realm: the realm filter is not applied). */
+int api_check_token_right(struct request *rq, const char *action, struct token *t, struct error *err);
+
+/* For list endpoints of admins: the realms in which the caller may use
+ * action (union of the realm lists of the matching admin policies).
+ * *realms = NULL when unrestricted (no admin policy at all, or a matching
+ * policy without realms); else a new array (maybe empty: nothing allowed).
+ * Users: always NULL (their lists are their own objects). */
+int api_allowed_realms(struct request *rq, const char *action, json_t **realms, struct error *err);
+
+#endif
