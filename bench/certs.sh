@@ -4,6 +4,10 @@
 #
 # usage: bench/certs.sh [--enrollments 200] [--genkey 40] [--clients 1,8] [--fill 1000] [--revokes 10]
 #                       [--full]            (= --fill 10000, the revoke test)
+#                       [--ca-key-size 2048] (RSA key of both CAs; privacyIDEA's create_ca default is 4096)
+#                       [--postgres]        (the server on a private PostgreSQL cluster instead of SQLite:
+#                                            with SQLite every enrollment holds the database write lock
+#                                            around its CA call, so the CA lock itself is never contended)
 # Environment: TESSERA_BIN (default build/tessera).
 #
 # What it does, on a fresh server (harness.Server, SQLite, as the API tests start it):
@@ -37,7 +41,7 @@ import threading, time
 REPO = pathlib.Path(os.environ.get("TESSERA_REPO") or subprocess.run(
     ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip() or ".")
 sys.path.insert(0, str(REPO / "tests" / "api"))
-from harness import Server, tessera_bin  # noqa: E402
+from harness import PgCluster, Server, tessera_bin  # noqa: E402
 import requests  # noqa: E402
 
 USERS = ("alice:x:1001:1001:Alice,,,,alice@example.com:/home/alice:/bin/bash\n"
@@ -145,6 +149,8 @@ def main():
     ap.add_argument("--revokes", type=int, default=10, help="revocations timed (each: revoke + new CRL)")
     ap.add_argument("--fill-clients", type=int, default=8)
     ap.add_argument("--loglevel", type=int, default=20)
+    ap.add_argument("--ca-key-size", type=int, default=2048, help="RSA key size of the CAs")
+    ap.add_argument("--postgres", action="store_true", help="run the server on PostgreSQL")
     args = ap.parse_args()
     if args.full:
         args.fill = max(args.fill, 10000)
@@ -152,7 +158,11 @@ def main():
     load0 = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
     work = tempfile.mkdtemp(prefix="bench-certs-")
-    srv = Server(os.path.join(work, "srv"), cfg={"PI_LOGLEVEL": args.loglevel})
+    pg = None
+    if args.postgres:
+        pg = PgCluster()
+        pg.start()
+    srv = Server(os.path.join(work, "srv"), cfg={"PI_LOGLEVEL": args.loglevel}, pg=pg)
     srv.setup()
     srv.start()
     rows, notes = [], []
@@ -164,8 +174,9 @@ def main():
         assert srv.post("/resolver/pwfile", data={"type": "passwdresolver", "fileName": str(up)}, token=jwt).status == 200
         assert srv.post("/realm/realm1", data={"resolvers": "pwfile"}, token=jwt).status == 200
         ca_t, ca_b = os.path.join(work, "ca-tessera"), os.path.join(work, "ca-openssl")
-        srv.cli("ca", "create", "bench", "--dir", ca_t, "--key-type", "rsa", "--key-size", "2048", "--batch")
-        srv.cli("ca", "create", "base", "--dir", ca_b, "--key-type", "rsa", "--key-size", "2048", "--batch")
+        ks = str(args.ca_key_size)
+        srv.cli("ca", "create", "bench", "--dir", ca_t, "--key-type", "rsa", "--key-size", ks, "--batch")
+        srv.cli("ca", "create", "base", "--dir", ca_b, "--key-type", "rsa", "--key-size", ks, "--batch")
         csrdir = os.path.join(work, "csr")
         os.makedirs(csrdir)
         outdir = os.path.join(work, "out")
@@ -260,6 +271,8 @@ def main():
         hwm = srv.vm_hwm_kb()
     finally:
         srv.stop()
+        if pg is not None:
+            pg.stop()
     load1 = os.getloadavg()
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
@@ -268,8 +281,9 @@ def main():
                version, commit, tessera_bin(), platform.platform(), os.cpu_count() or 0,
                sh(["openssl", "version"]).stdout.strip()),
            "load average before %.2f %.2f %.2f, after %.2f %.2f %.2f; server peak RSS %s kB" % (load0 + load1 + (hwm,)),
-           "CA: RSA 2048 key (tessera ca create --key-type rsa --key-size 2048), SQLite, template webserver "
-           "(= -extensions server)", ""]
+           "CA: RSA %d key (tessera ca create --key-type rsa --key-size %d), %s, template webserver "
+           "(= -extensions server)" % (args.ca_key_size, args.ca_key_size,
+                                       "PostgreSQL" if args.postgres else "SQLite"), ""]
     hdr = "%-58s %6s %10s %9s %9s %6s" % ("case", "n", "per s", "p50 ms", "p99 ms", "errors")
     out += [hdr, "-" * len(hdr)]
     for r in rows:

@@ -5,12 +5,18 @@
 # the project's default) in $TESSERA_BENCH_BUILD (default /tmp/tessera-bench-build) and runs it:
 # each case evaluates the 21 policy lookups of one /validate/check ("checks/s") for SECONDS
 # (default 3) on one thread.  The engine only — no HTTP, no database; /validate/check itself is
-# measured by bench/run once it enforces policies.  Results are printed and written to
+# measured by `bench/policies.sh e2e` (bench/policies_e2e.sh).  Results are printed and written to
 # bench/results/policies_<time>.txt.
 #
 # usage: bench/policies.sh [SECONDS]
+#        bench/policies.sh e2e [OPTIONS]   POST /validate/check end to end with 0, 50 and 1,000 policies
+#                                          (runs bench/policies_e2e.sh; its header has the options)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = e2e ]; then
+	shift
+	exec "$HERE/policies_e2e.sh" "$@"
+fi
 REPO=$(dirname "$HERE")
 BUILD=${TESSERA_BENCH_BUILD:-/tmp/tessera-bench-build}
 SECS=${1:-3}

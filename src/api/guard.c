@@ -33,6 +33,12 @@ int api_polctx(struct request *rq, struct polctx *p, struct error *err)
 		return -1;
 	p->client = rq->client_ip && *rq->client_ip ? rq->client_ip : "127.0.0.1";
 	p->pinode = rq->app->node;
+	if (rq->who.role == ROLE_ADMIN || rq->who.role == ROLE_USER)
+		p->role = rq->who.role == ROLE_ADMIN ? "admin" : "user";
+	if (rq->who.role == ROLE_ADMIN) {
+		p->adminuser = rq->who.username;
+		p->adminrealm = rq->who.realm;
+	}
 	p->req_ctx = rq;
 	p->header = api_policy_header;
 	p->environ = api_policy_environ;
@@ -61,8 +67,13 @@ const struct polctx *api_request_polctx(struct request *rq, struct error *err)
 const char *api_route_action(struct request *rq, char *buf, size_t len)
 {
 	const char *a = rq->route ? rq->route->action : NULL;
-	if (!a)
-		return NULL;
+	if (!a || !strncmp(a, API_ACTION_FILTER, strlen(API_ACTION_FILTER)))
+		return NULL; /* a list reduced by the handler, never a 403 */
+	if (!strncmp(a, API_ACTION_ADMIN, strlen(API_ACTION_ADMIN))) {
+		if (rq->who.role != ROLE_ADMIN)
+			return NULL; /* users: their own objects only */
+		a += strlen(API_ACTION_ADMIN);
+	}
 	const char *t = strstr(a, "<TYPE>");
 	if (!t)
 		return a;
@@ -93,6 +104,9 @@ static int denied(struct request *rq, const char *action, struct error *err)
 		return err_set(err, ERRK_POLICY, ERR_POLICY,
 			       admin ? "Admin actions are defined, but you are not allowed to enroll this token type!"
 				     : "User actions are defined, you are not allowed to enroll this token type!");
+	if (admin && !strcmp(action, "importtokens")) /* privacyIDEA's check_token_upload */
+		return err_set(err, ERRK_POLICY, ERR_POLICY,
+			       "Admin actions are defined, but you are not allowed to upload token files.");
 	return err_set(err, ERRK_POLICY, ERR_POLICY, "%s actions are defined, but the action %s is not allowed!",
 		       admin ? "Admin" : "User", action);
 }
@@ -138,6 +152,44 @@ int api_check_right(struct request *rq, const char *action, const struct user *u
 		return 0;
 	return check(rq, &p, action, u && (u->login[0] || u->realm[0]) ? u : NULL, realm && *realm ? realm : NULL, NULL,
 		     err);
+}
+
+/* policy: admin.<action> for a user of a resolver (the guard cannot see
+ * it: the resolver decides the realm).  Allowed when the admin may act in
+ * one of the realms containing the resolver; a resolver in no realm: the
+ * user is matched with an empty realm.  Users: checked by the guard. */
+int api_check_resolver_user_right(struct request *rq, const char *action, const char *login, const char *resolver,
+				  struct error *err)
+{
+	if (rq->who.role != ROLE_ADMIN)
+		return 0;
+	struct snapshot *s = request_snapshot(rq, err);
+	if (!s)
+		return -1;
+	struct user u;
+	memset(&u, 0, sizeof(u));
+	snprintf(u.login, sizeof(u.login), "%s", login ? login : "");
+	snprintf(u.resolver, sizeof(u.resolver), "%s", resolver ? resolver : "");
+	json_t *realms = realm_of_resolver(s, resolver ? resolver : "");
+	if (!json_array_size(realms)) {
+		json_decref(realms);
+		return api_check_right(rq, action, &u, NULL, err);
+	}
+	size_t i;
+	json_t *r;
+	int rc = -1;
+	json_array_foreach(realms, i, r) {
+		snprintf(u.realm, sizeof(u.realm), "%s", json_string_value(r));
+		struct error e2 = { 0 };
+		rc = api_check_right(rq, action, &u, NULL, &e2);
+		if (rc == 0 || e2.kind != ERRK_POLICY) {
+			*err = e2;
+			break;
+		}
+		*err = e2;
+	}
+	json_decref(realms);
+	return rc;
 }
 
 static int token_right(struct request *rq, struct polctx *p, const char *action, struct token *t,
@@ -192,6 +244,22 @@ int api_check_token_right(struct request *rq, const char *action, struct token *
 	return token_right(rq, &p, action, t, err);
 }
 
+/* privacyIDEA's realmadmin prepolicy (before the userlist check): an
+ * admin whose userlist policies name realms and who gives no realm lists
+ * the users of the first of them. */
+static int realmadmin(struct request *rq, struct error *err)
+{
+	if (rq->who.role != ROLE_ADMIN || json_object_get(rq->params, "realm"))
+		return 0;
+	json_t *realms = NULL;
+	if (api_allowed_realms(rq, "userlist", &realms, err) < 0)
+		return -1;
+	if (json_array_size(realms))
+		json_object_set(rq->params, "realm", json_array_get(realms, 0));
+	json_decref(realms);
+	return 0;
+}
+
 int api_guard(struct request *rq, struct error *err)
 {
 	char buf[80];
@@ -206,11 +274,20 @@ int api_guard(struct request *rq, struct error *err)
 	if (rq->who.role != ROLE_ADMIN)
 		return check(rq, &p, action, NULL, NULL, NULL, err);
 
+	if (!strcmp(action, "userlist") && realmadmin(rq, err) < 0)
+		return -1;
 	const char *login = param_str(rq, "user");
 	const char *realm = param_str(rq, "realm");
 	const char *resolver = param_str(rq, "resolver");
 	const char *serial = param_str(rq, "serial");
-	if (login && *login) {
+	/* The user or realm acted upon, and the token named by serial: both
+	 * must be allowed (assigning a realm-B token to a realm-A user, or
+	 * overwriting it with /token/init, acts in realm B too). */
+	int rc = 1; /* 1: nothing checked yet */
+	if (login && *login && (!realm || !*realm) && resolver && *resolver) {
+		/* the resolver decides the realm(s) (POST/PUT /user/) */
+		rc = api_check_resolver_user_right(rq, action, login, resolver, err);
+	} else if (login && *login) {
 		struct user u;
 		struct error e2 = { 0 };
 		if (user_from_params(p.snap, p.c, login, realm, resolver, &u, &e2) != 0) {
@@ -221,26 +298,28 @@ int api_guard(struct request *rq, struct error *err)
 			snprintf(u.realm, sizeof(u.realm), "%s", r ? r : "");
 			snprintf(u.resolver, sizeof(u.resolver), "%s", resolver ? resolver : "");
 		}
-		return check(rq, &p, action, &u, NULL, NULL, err);
+		rc = check(rq, &p, action, &u, NULL, NULL, err);
+	} else if (realm && *realm) {
+		rc = check(rq, &p, action, NULL, realm, NULL, err);
 	}
-	if (realm && *realm)
-		return check(rq, &p, action, NULL, realm, NULL, err);
+	if (rc < 0)
+		return -1;
 	if (serial && *serial) {
 		struct token_ctx x = { 0 };
 		x.app = rq->app;
 		x.c = p.c;
 		x.snap = p.snap;
 		struct token *t = NULL;
-		int rc = token_load(&x, serial, &t, err);
-		if (rc < 0)
+		int found = token_load(&x, serial, &t, err);
+		if (found < 0)
 			return -1;
-		if (rc == 0) {
-			rc = token_right(rq, &p, action, t, err);
+		if (found == 0) {
+			found = token_right(rq, &p, action, t, err);
 			token_free(t);
-			return rc;
+			return found;
 		}
 	}
-	return check(rq, &p, action, NULL, NULL, NULL, err);
+	return rc == 0 ? 0 : check(rq, &p, action, NULL, NULL, NULL, err);
 }
 
 int api_allowed_realms(struct request *rq, const char *action, json_t **realms, struct error *err)
@@ -280,5 +359,35 @@ int api_allowed_realms(struct request *rq, const char *action, json_t **realms, 
 	}
 	policy_hits_free(&h);
 	*realms = out;
+	return 0;
+}
+
+int api_realm_limit(struct request *rq, const char *action, struct store_realm_limit *lim, struct error *err)
+{
+	memset(lim, 0, sizeof(*lim));
+	json_t *names = NULL;
+	if (api_allowed_realms(rq, action, &names, err) < 0)
+		return -1;
+	if (!names)
+		return 0;
+	struct snapshot *s = request_snapshot(rq, err);
+	if (!s) {
+		json_decref(names);
+		return -1;
+	}
+	lim->on = 1;
+	size_t i;
+	json_t *r;
+	json_array_foreach(names, i, r) {
+		long long id = realm_id(s, json_string_value(r));
+		if (id <= 0)
+			continue; /* a policy realm that does not exist holds no token */
+		if (lim->n == STORE_REALM_LIMIT_MAX) {
+			json_decref(names);
+			return err_internal(err, "more than %d realms in the admin policies", STORE_REALM_LIMIT_MAX);
+		}
+		lim->ids[lim->n++] = id;
+	}
+	json_decref(names);
 	return 0;
 }

@@ -19,6 +19,19 @@
 
 struct user;
 struct token;
+struct store_realm_limit;
+
+/* A route action starting with this prefix is not checked by the guard:
+ * the handler reduces its list to what the caller may see with the action
+ * named after the prefix ("filter:tokenlist": GET /token/ shows an admin
+ * only the tokens of the realms his tokenlist policies name, and nothing
+ * when admin policies exist but none grants tokenlist). */
+#define API_ACTION_FILTER "filter:"
+/* A route action starting with this prefix is checked for admins only; a
+ * user acts on his own objects ("admin:userlist" for GET /user/attribute:
+ * privacyIDEA checks nothing there, Tessera keeps a realm-restricted admin
+ * out of other realms' users). */
+#define API_ACTION_ADMIN "admin:"
 
 /* The request's policy context (policies of its snapshot, client IP, this
  * node, headers, the audit "policies" field).  -1 when the snapshot cannot
@@ -34,13 +47,20 @@ const struct polctx *api_request_polctx(struct request *rq, struct error *err);
 int api_guard(struct request *rq, struct error *err);
 
 /* The route's action name for this request ("enroll<TYPE>" → "enrollHOTP"
- * from the type parameter); NULL when the route checks none. */
+ * from the type parameter); NULL when the guard checks none (no action,
+ * or a "filter:" action). */
 const char *api_route_action(struct request *rq, char *buf, size_t len);
 
 /* check_base_action for an explicit target: the caller's scope, action,
  * target user (may be NULL) or else realm (may be NULL).  0 / -1 (303). */
 int api_check_right(struct request *rq, const char *action, const struct user *u, const char *realm,
 		    struct error *err);
+/* The same for a user of a resolver (the resolver decides the realm):
+ * allowed when the admin may act on the user in one of the realms that
+ * contain the resolver (a resolver in no realm: empty realm).  Users: 0
+ * (the guard checked them). */
+int api_check_resolver_user_right(struct request *rq, const char *action, const char *login, const char *resolver,
+				  struct error *err);
 /* The same for a token: its owner, else any of its realms must be allowed
  * (a token in no realm: the realm filter is not applied). */
 int api_check_token_right(struct request *rq, const char *action, struct token *t, struct error *err);
@@ -51,5 +71,9 @@ int api_check_token_right(struct request *rq, const char *action, struct token *
  * policy without realms); else a new array (maybe empty: nothing allowed).
  * Users: always NULL (their lists are their own objects). */
 int api_allowed_realms(struct request *rq, const char *action, json_t **realms, struct error *err);
+
+/* api_allowed_realms as realm ids for the store filters (lim->on = 0:
+ * unrestricted; on with n = 0: nothing visible). */
+int api_realm_limit(struct request *rq, const char *action, struct store_realm_limit *lim, struct error *err);
 
 #endif

@@ -8,13 +8,49 @@
  * envelope.
  */
 #include "api.h"
+#include "guard.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "../db/db.h"
 #include "../lib/app.h"
+#include "../lib/policy.h"
 #include "../lib/realm.h"
+
+/* privacyIDEA's get_realms_api + reduce_realms: the realms named by the
+ * admin policies that match this admin (any action).  *keep = NULL: all
+ * realms (no such policy, or one without realms). */
+static int reduce_realms(struct request *rq, json_t **keep, struct error *err)
+{
+	*keep = NULL;
+	if (rq->who.role != ROLE_ADMIN)
+		return 0;
+	struct polctx p;
+	if (api_polctx(rq, &p, err) < 0)
+		return -1;
+	struct polq q = { .scope = "admin", .action = NULL, .action_only = 1, .adminuser = rq->who.username,
+			  .adminrealm = rq->who.realm, .conditions = POLICY_COND_NONE };
+	struct policy_hits h;
+	if (polctx_hits(&p, &q, &h, err) < 0)
+		return -1;
+	json_t *out = h.n ? json_array() : NULL;
+	for (size_t i = 0; i < h.n && out; i++) {
+		const json_t *pr = json_object_get(policy_json(h.v[i]), "realm");
+		if (!json_array_size(pr)) {
+			json_decref(out);
+			out = NULL; /* a policy for all realms */
+			break;
+		}
+		size_t k;
+		json_t *r;
+		json_array_foreach(pr, k, r)
+			json_array_append(out, r);
+	}
+	policy_hits_free(&h);
+	*keep = out;
+	return 0;
+}
 
 /* GET /realm/ */
 int api_realm_list(struct request *rq, json_t **value, struct error *err)
@@ -24,9 +60,30 @@ int api_realm_list(struct request *rq, json_t **value, struct error *err)
 	struct snapshot *s = request_snapshot(rq, err);
 	if (!s)
 		return -1;
-	*value = realm_list(s, NULL);
+	json_t *all = realm_list(s, NULL);
+	if (!all)
+		return err_internal(err, "out of memory");
+	json_t *keep = NULL;
+	if (reduce_realms(rq, &keep, err) < 0) {
+		json_decref(all);
+		return -1;
+	}
+	if (keep) {
+		json_t *some = json_object();
+		size_t i;
+		json_t *r;
+		json_array_foreach(keep, i, r) {
+			json_t *v = json_object_get(all, json_string_value(r));
+			if (v)
+				json_object_set(some, json_string_value(r), v);
+		}
+		json_decref(keep);
+		json_decref(all);
+		all = some;
+	}
+	*value = all;
 	rq->audit.success = 1;
-	return *value ? 0 : err_internal(err, "out of memory");
+	return 0;
 }
 
 /* GET /realm/superuser: SUPERUSER_REALM of pi.cfg, as configured. */

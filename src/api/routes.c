@@ -2,6 +2,15 @@
  * routes.c — THE routing table (see http/route.h).  One row per endpoint:
  * method, pattern, handler, role, event, policy action, response id.
  * Literal paths come before placeholder paths of the same prefix.
+ *
+ * The action is what src/api/guard.c checks before the handler, in the
+ * caller's scope (admin or user), against the user/realm/resolver params
+ * or the token named by serial; "enroll<TYPE>" takes the type parameter;
+ * "admin:x" is checked for admins only (users act on their own objects);
+ * "filter:x" is no check but a list the handler reduces to the realms in
+ * which the admin may use x.  What handlers check beyond the row (other
+ * targets, each item) is listed in src/cli/routes.c and docs/rights.md
+ * (`tessera routes`); a row without action is listed there as unchecked.
  */
 #include "api.h"
 #include "../http/route.h"
@@ -32,11 +41,11 @@ const struct route tessera_routes[] = {
 	{ "GET", "/user/", api_user_list, ROLE_ANY, "user_list", "userlist", 1, 0 },
 	{ "POST", "/user/", api_user_create, ROLE_ADMIN, "user_add", "adduser", 1, 0 },
 	{ "PUT", "/user/", api_user_update, ROLE_ANY, "user_update", "updateuser", 1, 0 },
-	{ "GET", "/user/attribute", api_user_attribute_get, ROLE_ANY, "get_user_attribute", NULL, 1, 0 },
+	{ "GET", "/user/attribute", api_user_attribute_get, ROLE_ANY, "get_user_attribute", "admin:userlist", 1, 0 },
 	{ "POST", "/user/attribute", api_user_attribute_post, ROLE_ANY, "set_custom_user_attribute",
 	  "set_custom_user_attributes", 1, 0 },
-	{ "GET", "/user/editable_attributes/", api_user_editable_attributes, ROLE_ANY, "get_editable_attributes", NULL,
-	  1, 0 },
+	{ "GET", "/user/editable_attributes/", api_user_editable_attributes, ROLE_ANY, "get_editable_attributes",
+	  "admin:userlist", 1, 0 },
 	{ "DELETE", "/user/attribute/<attrkey>/<username>/<realm>", api_user_attribute_delete, ROLE_ANY,
 	  "delete_custom_user_attribute", "delete_custom_user_attributes", 1, 0 },
 	{ "DELETE", "/user/<resolvername>/<username>", api_user_delete, ROLE_ADMIN, "user_delete", "deleteuser", 1,
@@ -44,7 +53,7 @@ const struct route tessera_routes[] = {
 
 	/* ---- /token (tokens) ---- */
 	{ "POST", "/token/init", api_token_init, ROLE_ANY, "token_init", "enroll<TYPE>", 1, 0 },
-	{ "GET", "/token/", api_token_list, ROLE_ANY, "token_list", "tokenlist", 1, 0 },
+	{ "GET", "/token/", api_token_list, ROLE_ANY, "token_list", "filter:tokenlist", 1, 0 },
 	{ "GET", "/token/challenges/", api_token_challenges, ROLE_ADMIN, "token_getchallenges", "getchallenges", 1, 0 },
 	{ "GET", "/token/challenges/<serial>", api_token_challenges, ROLE_ADMIN, "token_getchallenges", "getchallenges", 1,
 	  0 },

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "token_api.h"
 #include "guard.h"
+#include "token_prepolicy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,12 +114,30 @@ int api_token_init(struct request *rq, json_t **value, struct error *err)
 		json_object_set_new(params, "user", json_string(u.login));
 		json_object_set_new(params, "realm", json_string(u.realm));
 	}
+	/* policy: enrollment.max_token_per_realm, max_token_per_user & co,
+	 * tokenlabel, tokenissuer, appimageurl, <type>_force_app_pin,
+	 * admin/user.enrollpin, enrollment.otp_pin_random, encrypt_pin,
+	 * admin/user otp_pin_*, <type>_hashlib/_otplen/_timestep
+	 * (token_prepolicy.c) */
+	if (tpp_init(rq, &x, has_user ? &u : NULL, params, err) < 0) {
+		json_decref(params);
+		return -1;
+	}
 	json_t *detail = NULL;
 	struct token *t = NULL;
+	const char *pv = json_string_value(json_object_get(params, "pin"));
+	const char *ov = json_string_value(json_object_get(params, "otppin"));
+	int pin_given = (pv && *pv) || (ov && *ov);
 	int rc = token_init(&x, params, has_user ? &u : NULL, rq->who.role == ROLE_USER, &detail, &t, err);
 	json_decref(params);
 	if (rc < 0)
 		return -1;
+	/* policy: enrollment.change_pin_on_first_use / change_pin_every (save_pin_change) */
+	if (tpp_pin_change(rq, &x, t->r.serial, pin_given, err) < 0) {
+		token_free(t);
+		json_decref(detail);
+		return -1;
+	}
 	audit_serial(rq, t->r.serial);
 	snprintf(rq->audit.token_type, sizeof(rq->audit.token_type), "%s", t->r.tokentype);
 	token_free(t);
@@ -256,6 +275,8 @@ int api_token_list(struct request *rq, json_t **value, struct error *err)
 	}
 	const char *trealm = param_str(rq, "tokenrealm");
 	/* policy: admin.tokenlist restricts the visible realms, hide_tokeninfo */
+	if (rq->who.role == ROLE_ADMIN && api_realm_limit(rq, "tokenlist", &q.f.allowed, err) < 0)
+		return -1;
 	if (trealm && *trealm) {
 		long long id = realm_id(x.snap, trealm);
 		q.f.tokenrealm_id = id > 0 ? id : 0;
@@ -309,7 +330,12 @@ int api_token_challenges(struct request *rq, json_t **value, struct error *err)
 	const char *serial = json_string_value(json_object_get(rq->params, "serial"));
 	const char *path_serial = strncmp(rq->path, "/token/challenges/", 18) == 0 && rq->path[18] ? serial : NULL;
 	audit_serial(rq, path_serial);
-	if (token_challenges_page(&x, path_serial, param_str(rq, "transaction_id"), sortby,
+	/* policy: admin.getchallenges (the guard); a realm-restricted admin sees
+	 * the challenges of the tokens in his realms only */
+	struct store_realm_limit lim;
+	if (api_realm_limit(rq, "getchallenges", &lim, err) < 0)
+		return -1;
+	if (token_challenges_page(&x, path_serial, param_str(rq, "transaction_id"), &lim, sortby,
 				  sortdir && !strcmp(sortdir, "desc"), page, psize, value, err) < 0)
 		return -1;
 	rq->audit.success = 1;
@@ -345,9 +371,42 @@ int api_token_unassign(struct request *rq, json_t **value, struct error *err)
 	return serial_or_user(rq, value, err, token_unassign);
 }
 
+/* POST /token/revoke.  Beyond privacyIDEA: an optional `reason` (a CRL
+ * reason as `openssl ca -crl_reason` takes it, case-insensitive) that a
+ * certificate token's CA records in index.txt and the CRL; other types
+ * ignore it. */
 int api_token_revoke(struct request *rq, json_t **value, struct error *err)
 {
-	return serial_or_user(rq, value, err, token_revoke);
+	static const char *const reasons[] = { "unspecified",	      "keyCompromise", "CACompromise",
+					       "affiliationChanged",  "superseded",    "cessationOfOperation",
+					       "certificateHold",     NULL };
+	const char *reason = param_str(rq, "reason");
+	const char *canon = NULL;
+	if (reason && *reason) {
+		for (size_t i = 0; reasons[i] && !canon; i++)
+			if (!strcasecmp(reason, reasons[i]))
+				canon = reasons[i];
+		if (!canon)
+			return err_param(err,
+					 "Parameter 'reason' must be one of unspecified, keyCompromise, CACompromise, "
+					 "affiliationChanged, superseded, cessationOfOperation, certificateHold.");
+	}
+	struct token_ctx x;
+	struct user u;
+	int has_user;
+	if (prepare(rq, &x, &u, &has_user, err) < 0)
+		return -1;
+	x.revoke_reason = canon;
+	const char *serial = param_str(rq, "serial");
+	if (serial_ok(serial, err) < 0)
+		return -1;
+	audit_serial(rq, serial);
+	if ((!serial || !*serial) && !has_user)
+		return err_param(err, "You either need to provide user or serial");
+	int n = 0;
+	if (token_revoke(&x, serial, has_user ? &u : NULL, &n, err) < 0)
+		return -1;
+	return done_int(rq, value, n);
 }
 
 static int enable_op(struct token_ctx *x, const char *serial, const struct user *u, int *count, struct error *err)
@@ -362,6 +421,14 @@ static int disable_op(struct token_ctx *x, const char *serial, const struct user
 
 int api_token_enable(struct request *rq, json_t **value, struct error *err)
 {
+	/* policy: enrollment.max_active_token_per_user, <type>_max_active_token_per_user
+	 * (privacyIDEA's check_max_token_user) */
+	struct token_ctx x;
+	struct user u;
+	int has_user;
+	if (prepare(rq, &x, &u, &has_user, err) < 0 ||
+	    tpp_enable(rq, &x, has_user ? &u : NULL, param_str(rq, "serial"), err) < 0)
+		return -1;
 	return serial_or_user(rq, value, err, enable_op);
 }
 
@@ -400,9 +467,12 @@ int api_token_assign(struct request *rq, json_t **value, struct error *err)
 		return -1;
 	audit_serial(rq, serial);
 	const char *pin = param_str(rq, "pin");
-	const char *enc = param_str(rq, "encryptpin");
-	/* policy: admin/user.assign, enrollment.max_token_per_user, otp_pin_* */
-	if (token_assign(&x, serial, &u, pin, enc && !strcasecmp(enc, "true"), rq->who.role == ROLE_USER, err) < 0)
+	/* policy: enrollment.max_token_per_realm, max_token_per_user & co,
+	 * encrypt_pin, admin/user otp_pin_* (token_prepolicy.c) */
+	int enc = 0;
+	if (tpp_assign(rq, &x, &u, serial, pin, &enc, err) < 0)
+		return -1;
+	if (token_assign(&x, serial, &u, pin, enc, rq->who.role == ROLE_USER, err) < 0)
 		return -1;
 	return done_bool(rq, value, 1);
 }
@@ -445,11 +515,14 @@ int api_token_setpin(struct request *rq, json_t **value, struct error *err)
 	if (serial_ok(serial, err) < 0)
 		return -1;
 	const char *userpin = param_str(rq, "userpin"), *sopin = param_str(rq, "sopin"),
-		   *otppin = param_str(rq, "otppin"), *enc = param_str(rq, "encryptpin");
+		   *otppin = param_str(rq, "otppin");
 	const struct user *owner = has_user ? &u : NULL;
-	int total = 0, n;
+	int total = 0, n, enc = 0;
 	char ad[64] = "";
-	/* policy: admin/user.setpin, otp_pin_minlength/maxlength/contents, encrypt_pin */
+	/* policy: enrollment.encrypt_pin, admin/user otp_pin_minlength/maxlength/contents
+	 * (checked on the otppin before anything is written, as privacyIDEA) */
+	if (tpp_setpin(rq, &x, owner, serial, otppin, &enc, err) < 0)
+		return -1;
 	if (userpin) {
 		strcat(ad, "userpin, ");
 		if (token_set_user_pin(&x, serial, owner, userpin, 0, &n, err) < 0)
@@ -464,11 +537,15 @@ int api_token_setpin(struct request *rq, json_t **value, struct error *err)
 	}
 	if (otppin) {
 		strcat(ad, "otppin, ");
-		if (token_setpin(&x, serial, owner, otppin, enc && !strcasecmp(enc, "true"), &n, err) < 0)
+		if (token_setpin(&x, serial, owner, otppin, enc, &n, err) < 0)
 			return -1;
 		total += n;
 	}
 	snprintf(rq->audit.action_detail, sizeof(rq->audit.action_detail), "%s", ad);
+	/* policy: enrollment.change_pin_on_first_use / change_pin_every (save_pin_change) */
+	const char *pinp = param_str(rq, "pin");
+	if (tpp_pin_change(rq, &x, serial, (otppin && *otppin) || (pinp && *pinp), err) < 0)
+		return -1;
 	return done_int(rq, value, total);
 }
 
@@ -483,10 +560,29 @@ int api_token_setrandompin(struct request *rq, json_t **value, struct error *err
 	if (param_req(rq, "serial", &serial, err) < 0)
 		return -1;
 	audit_serial(rq, serial);
-	/* policy: admin/user.otp_pin_set_random gives the length; without it
-	 * privacyIDEA refuses. */
-	return err_set(err, ERRK_PI, ERR_TOKENADMIN,
-		       "We have an empty PIN. Please check your policy 'otp_pin_set_random'.");
+	if (serial_ok(serial, err) < 0)
+		return -1;
+	/* policy: admin/user.otp_pin_set_random gives the length (contents from
+	 * otp_pin_contents); without it privacyIDEA refuses.  enrollment.encrypt_pin */
+	char *pin = NULL;
+	int enc = 0, n = 0;
+	const struct user *owner = has_user ? &u : NULL;
+	if (tpp_random_pin(rq, &x, owner, serial, &pin, &enc, err) < 0)
+		return -1;
+	if (!pin || !*pin) {
+		crypto_free_str(pin);
+		return err_set(err, ERRK_PI, ERR_TOKENADMIN,
+			       "We have an empty PIN. Please check your policy 'otp_pin_set_random'.");
+	}
+	snprintf(rq->audit.action_detail, sizeof(rq->audit.action_detail), "%s", "otppin, ");
+	if (token_setpin(&x, serial, owner, pin, enc, &n, err) < 0) {
+		crypto_free_str(pin);
+		return -1;
+	}
+	json_decref(rq->detail);
+	rq->detail = json_pack("{s:s}", "pin", pin);
+	crypto_free_str(pin);
+	return done_int(rq, value, n);
 }
 
 /* ---- POST /token/description, /token/set ---- */
@@ -543,6 +639,18 @@ int api_token_set(struct request *rq, json_t **value, struct error *err)
 
 /* ---- POST /token/realm/<serial> ---- */
 
+/* policy: admin.tokenrealms for every realm the token is put into (the
+ * guard checked the token's present realms). */
+static int new_realms_allowed(struct request *rq, json_t *names, struct error *err)
+{
+	size_t i;
+	json_t *n;
+	json_array_foreach(names, i, n)
+		if (api_check_right(rq, "tokenrealms", NULL, json_string_value(n), err) < 0)
+			return -1;
+	return 0;
+}
+
 int api_token_realm(struct request *rq, json_t **value, struct error *err)
 {
 	struct token_ctx x;
@@ -577,7 +685,9 @@ int api_token_realm(struct request *rq, json_t **value, struct error *err)
 				s++;
 		}
 	}
-	int rc = token_set_realms(&x, serial, names, err);
+	int rc = new_realms_allowed(rq, names, err);
+	if (rc == 0)
+		rc = token_set_realms(&x, serial, names, err);
 	json_decref(names);
 	if (rc < 0)
 		return -1;
@@ -594,6 +704,21 @@ static int copy_api(struct request *rq, json_t **value, struct error *err, int p
 	const char *from, *to;
 	if (param_req(rq, "from", &from, err) < 0 || param_req(rq, "to", &to, err) < 0)
 		return -1;
+	/* policy: admin.copytokenpin / copytokenuser on both tokens (the guard
+	 * sees no serial parameter) */
+	const char *both[] = { from, to };
+	for (int i = 0; i < 2; i++) {
+		struct token *t = NULL;
+		int found = token_load(&x, both[i], &t, err);
+		if (found < 0)
+			return -1;
+		if (found == 0) {
+			int ok = api_check_token_right(rq, pin ? "copytokenpin" : "copytokenuser", t, err);
+			token_free(t);
+			if (ok < 0)
+				return -1;
+		}
+	}
 	int rc = pin ? token_copy_pin(&x, from, to, err) : token_copy_user(&x, from, to, err);
 	if (rc < 0)
 		return -1;
@@ -655,6 +780,12 @@ int api_token_getserial(struct request *rq, json_t **value, struct error *err)
 		.count_only = param_str(rq, "count") && *param_str(rq, "count"),
 		.window = (long)window,
 	};
+	/* policy: admin.getserial (the guard); only tokens of the realms of a
+	 * realm-restricted admin are searched */
+	struct store_realm_limit lim;
+	if (api_realm_limit(rq, "getserial", &lim, err) < 0)
+		return -1;
+	o.limit = &lim;
 	const char *un = param_str(rq, "unassigned"), *as = param_str(rq, "assigned");
 	if (un && *un)
 		o.assigned = 0;
@@ -731,7 +862,7 @@ int api_token_load(struct request *rq, json_t **value, struct error *err)
 			       "The Pre Shared Key must be 128 Bit hex encoded. It must be 32 characters long!");
 	if (!strncmp(file, "-----BEGIN PGP MESSAGE-----", 27))
 		return err_set(err, ERRK_PI, ERR_TOKENIMPORT, "PGP encrypted token files are not supported.");
-	/* policy: admin.importtokens (per token realm) */
+	/* policy: admin.importtokens (the guard; here per token realm) */
 	json_t *trealms = json_array();
 	const char *tr = param_str(rq, "tokenrealms");
 	while (tr && *tr) {
@@ -745,6 +876,14 @@ int api_token_load(struct request *rq, json_t **value, struct error *err)
 		tr += n;
 		if (*tr == ',')
 			tr++;
+	}
+	size_t ri;
+	json_t *rv;
+	json_array_foreach(trealms, ri, rv) {
+		if (api_check_right(rq, "importtokens", NULL, json_string_value(rv), err) < 0) {
+			json_decref(trealms);
+			return -1;
+		}
 	}
 	struct import_list l;
 	import_list_init(&l);

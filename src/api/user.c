@@ -8,6 +8,7 @@
  * here; users are lib/user.c's.  No SQL, no envelope.
  */
 #include "api.h"
+#include "guard.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -233,6 +234,9 @@ int api_user_attribute_delete(struct request *rq, json_t **value, struct error *
 	if (rc < 0)
 		return -1;
 	audit_user(rq, &u);
+	/* the guard saw only the path's realm: now the user */
+	if (rq->who.role == ROLE_ADMIN && api_check_right(rq, "delete_custom_user_attributes", &u, NULL, err) < 0)
+		return -1;
 	snprintf(rq->audit.info, sizeof(rq->audit.info), "%s", key ? key : "");
 	if (user_delete_attribute(s, c, &u, key, &n, err) < 0)
 		return -1;
@@ -266,6 +270,8 @@ int api_user_create(struct request *rq, json_t **value, struct error *err)
 	const char *login, *resolver;
 	char *uid = NULL;
 	if (param_req(rq, "user", &login, err) < 0 || param_req(rq, "resolver", &resolver, err) < 0)
+		return -1;
+	if (api_check_resolver_user_right(rq, "adduser", login, resolver, err) < 0)
 		return -1;
 	struct snapshot *s = request_snapshot(rq, err);
 	struct db_conn *c = request_db(rq, err);
@@ -308,6 +314,8 @@ int api_user_update(struct request *rq, json_t **value, struct error *err)
 	struct db_conn *c = request_db(rq, err);
 	if (!s || !c)
 		return -1;
+	if (api_check_resolver_user_right(rq, "updateuser", login, resolver, err) < 0)
+		return -1;
 	/* A user changes only himself: no other account by its uid. */
 	const char *userid = rq->who.role == ROLE_USER ? NULL : param_str(rq, "userid");
 	int rc = userid ? user_from_uid(s, c, resolver, userid, param_str(rq, "realm"), &u, err)
@@ -345,6 +353,8 @@ int api_user_delete(struct request *rq, json_t **value, struct error *err)
 		return -1;
 	if (!resolver || !login)
 		return err_missing_param(err, resolver ? "username" : "resolvername");
+	if (api_check_resolver_user_right(rq, "deleteuser", login, resolver, err) < 0)
+		return -1;
 	int rc = user_from_params(s, c, login, "", resolver, &u, err);
 	if (rc == 1)
 		return err_missing_param(err, "username");

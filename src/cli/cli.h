@@ -12,6 +12,8 @@ int cli_create_audit_keys(const char *config, int argc, char **argv);
 int cli_admin(const char *config, int argc, char **argv);
 int cli_ca(const char *config, int argc, char **argv); /* ca.c */
 int cli_policy(const char *config, int argc, char **argv);
+int cli_routes(int argc, char **argv); /* routes.c */
+int cli_api(const char *config, int argc, char **argv); /* api.c */
 
 /* Print "tessera: <msg>" on stderr; returns 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

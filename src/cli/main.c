@@ -29,6 +29,8 @@ static const char USAGE[] =
 	"  ca requests NAME                           list the requests of a CA in approval mode\n"
 	"  ca approve|reject NAME REQUEST_ID          issue or refuse a waiting request\n"
 	"  policy list|enable|delete|create|...       manage policies as pi-manage (policy --help)\n"
+	"  api createtoken [-r admin|validate] [-d N] print an API key (a long-lived JWT) for scripts\n"
+	"  routes                                     print the endpoints and the rights they check\n"
 	"\n"
 	"Every command accepts --help.\n";
 
@@ -74,6 +76,10 @@ int main(int argc, char **argv)
 		return cli_ca(config, sub_argc, sub_argv);
 	if (!strcmp(cmd, "policy"))
 		return cli_policy(config, sub_argc, sub_argv);
+	if (!strcmp(cmd, "api"))
+		return cli_api(config, sub_argc, sub_argv);
+	if (!strcmp(cmd, "routes"))
+		return cli_routes(sub_argc, sub_argv);
 	fprintf(stderr, "tessera: unknown command '%s' (see tessera --help)\n", cmd);
 	return 2;
 }

@@ -175,15 +175,16 @@ const char *store_challenge_sort_column(const char *name)
 	return NULL;
 }
 
-int store_challenge_page(struct db_conn *c, const char *serial, const char *transaction_id, const char *sortby,
-			 int desc, int64_t page, int64_t pagesize, int64_t *total,
-			 int (*fn)(void *ctx, const struct store_challenge *ch), void *ctx, struct error *err)
+int store_challenge_page(struct db_conn *c, const char *serial, const char *transaction_id,
+			 const struct store_realm_limit *lim, const char *sortby, int desc, int64_t page,
+			 int64_t pagesize, int64_t *total, int (*fn)(void *ctx, const struct store_challenge *ch),
+			 void *ctx, struct error *err)
 {
 	const char *col = store_challenge_sort_column(sortby ? sortby : "timestamp");
 	if (!col)
 		col = "\"timestamp\"";
 	struct sqlbuf w = { 0 }, cnt = { 0 }, q = { 0 };
-	struct db_param p[4];
+	struct db_param p[4 + STORE_REALM_LIMIT_MAX];
 	int np = 0;
 	sb_add(&w, " WHERE 1 = 1");
 	if (serial) {
@@ -193,6 +194,21 @@ int store_challenge_page(struct db_conn *c, const char *serial, const char *tran
 	if (transaction_id) {
 		sb_add(&w, " AND transaction_id = ?");
 		p[np++] = DB_TEXT(transaction_id);
+	}
+	if (lim && lim->on) {
+		/* a realm-restricted admin: challenges of tokens in his realms */
+		if (!lim->n || lim->n > STORE_REALM_LIMIT_MAX) {
+			sb_add(&w, " AND 1 = 0");
+		} else {
+			sb_add(&w, " AND serial IN (SELECT tc.serial FROM token tc JOIN tokenrealm tcr ON tcr.token_id = tc.id"
+				   " WHERE tcr.realm_id IN (?");
+			p[np++] = DB_INT(lim->ids[0]);
+			for (size_t i = 1; i < lim->n; i++) {
+				sb_add(&w, ", ?");
+				p[np++] = DB_INT(lim->ids[i]);
+			}
+			sb_add(&w, "))");
+		}
 	}
 	sb_add(&cnt, "SELECT count(*) FROM challenge");
 	sb_add(&cnt, w.s);

@@ -566,9 +566,11 @@ static char *like_pattern(const char *v)
 	return p;
 }
 
+#define WHERE_PARAMS (24 + STORE_REALM_LIMIT_MAX)
+
 struct where {
 	struct sqlbuf sql;
-	struct db_param p[24];
+	struct db_param p[WHERE_PARAMS];
 	int np;
 	char *owned[8];
 	int nowned;
@@ -577,8 +579,10 @@ struct where {
 static void w_text(struct where *w, const char *frag, const char *value)
 {
 	sb_add(&w->sql, frag);
-	if (w->np < 24)
+	if (w->np < WHERE_PARAMS)
 		w->p[w->np++] = DB_TEXT(value);
+	else
+		w->sql.overflow = 1;
 }
 
 static void w_like(struct where *w, const char *frag_like, const char *frag_eq, const char *value)
@@ -600,8 +604,25 @@ static void w_like(struct where *w, const char *frag_like, const char *frag_eq, 
 static void w_int(struct where *w, const char *frag, int64_t v)
 {
 	sb_add(&w->sql, frag);
-	if (w->np < 24)
+	if (w->np < WHERE_PARAMS)
 		w->p[w->np++] = DB_INT(v);
+	else
+		w->sql.overflow = 1;
+}
+
+/* A realm-restricted admin's view: tokens in one of the allowed realms. */
+static void where_realm_limit(struct where *w, const struct store_realm_limit *lim)
+{
+	if (!lim || !lim->on)
+		return;
+	if (!lim->n || lim->n > STORE_REALM_LIMIT_MAX) {
+		sb_add(&w->sql, " AND 1 = 0");
+		return;
+	}
+	for (size_t i = 0; i < lim->n; i++)
+		w_int(w, i ? ", ?" : " AND EXISTS (SELECT 1 FROM tokenrealm ta WHERE ta.token_id = t.id AND ta.realm_id IN (?",
+		      lim->ids[i]);
+	sb_add(&w->sql, "))");
 }
 
 static void where_build(struct where *w, const struct store_token_filter *f)
@@ -641,6 +662,7 @@ static void where_build(struct where *w, const struct store_token_filter *f)
 	if (f->tokenrealm_id >= 0)
 		w_int(w, " AND EXISTS (SELECT 1 FROM tokenrealm tr WHERE tr.token_id = t.id AND tr.realm_id = ?)",
 		      f->tokenrealm_id);
+	where_realm_limit(w, &f->allowed);
 	if (f->assigned == 1)
 		sb_add(&w->sql, " AND EXISTS (SELECT 1 FROM tokenowner oa WHERE oa.token_id = t.id AND oa.user_id <> '')");
 	else if (f->assigned == 0)
@@ -706,7 +728,7 @@ int store_token_search(struct db_conn *c, const struct store_token_filter *f, co
 	}
 	if (count_once(c, count.s, w.p, w.np, total, err) < 0)
 		goto out;
-	struct db_param p[26];
+	struct db_param p[WHERE_PARAMS + 2];
 	memcpy(p, w.p, sizeof(struct db_param) * (size_t)w.np);
 	p[w.np] = DB_INT(pagesize);
 	p[w.np + 1] = DB_INT((page - 1) * pagesize);

@@ -105,6 +105,17 @@ int store_tokenrealm_set(struct db_conn *c, int64_t token_id, const int64_t *rea
 			 struct error *err);
 int store_tokenrealm_add(struct db_conn *c, int64_t token_id, int64_t realm_id, struct error *err);
 
+/* The realms a realm-restricted admin may see (GET /token/, /token/challenges,
+ * /token/getserial): when `on`, only tokens in one of the realms ids[0..n)
+ * (tokenrealm table) are found; on with n == 0 finds nothing.  At most
+ * STORE_REALM_LIMIT_MAX ids. */
+#define STORE_REALM_LIMIT_MAX 256
+struct store_realm_limit {
+	int on;
+	size_t n;
+	int64_t ids[STORE_REALM_LIMIT_MAX];
+};
+
 /* ---- search (GET /token/) ----
  * Every filter is optional (NULL / -1 = not used).  Text filters with '*'
  * match with LIKE ('*' → '%'), else exactly; type and description
@@ -121,6 +132,7 @@ struct store_token_filter {
 	int active;               /* -1 any                                   */
 	const char *rollout_state;
 	const char *info_key, *info_value;
+	struct store_realm_limit allowed; /* off after init                   */
 };
 void store_token_filter_init(struct store_token_filter *f);
 /* sortby: a token column name (validated by the caller against the list
@@ -153,10 +165,12 @@ int store_challenge_delete_id(struct db_conn *c, int64_t id, struct error *err);
 int store_challenge_inc_received(struct db_conn *c, int64_t id, struct error *err);
 /* Delete challenges that expired before now. */
 int store_challenge_cleanup(struct db_conn *c, const char *now, struct error *err);
-/* Paged listing for /token/challenges (serial / transaction_id optional). */
-int store_challenge_page(struct db_conn *c, const char *serial, const char *transaction_id, const char *sortby,
-			 int desc, int64_t page, int64_t pagesize, int64_t *total,
-			 int (*fn)(void *ctx, const struct store_challenge *ch), void *ctx, struct error *err);
+/* Paged listing for /token/challenges (serial / transaction_id optional;
+ * lim NULL or off: challenges of any token). */
+int store_challenge_page(struct db_conn *c, const char *serial, const char *transaction_id,
+			 const struct store_realm_limit *lim, const char *sortby, int desc, int64_t page,
+			 int64_t pagesize, int64_t *total, int (*fn)(void *ctx, const struct store_challenge *ch),
+			 void *ctx, struct error *err);
 const char *store_challenge_sort_column(const char *name);
 
 #endif

@@ -19,7 +19,9 @@ struct route {
 	handler_fn handler;
 	enum role role;          /* ROLE_NONE: no JWT; ROLE_ANY: admin or user; ROLE_ADMIN */
 	const char *event;       /* event-handler hook name, or NULL */
-	const char *action;      /* policy action checked, or NULL (documentation) */
+	const char *action;      /* policy action the guard checks ("enroll<TYPE>", "admin:x" admins
+				  * only, "filter:x" a list the handler reduces: src/api/guard.h),
+				  * or NULL (unchecked; docs/rights.md) */
 	int response_id;         /* 1, or 2 for the /validate family */
 	int no_audit;            /* 1 for /healthz */
 };

@@ -2,7 +2,9 @@
  * login.c — deciding who logs in with POST /auth (login.h): first a local
  * administrator with that name and password, otherwise the user of the
  * realm (split from the name, the `realm` parameter or the default realm)
- * with the user-store password; users of a SUPERUSER_REALM become admins.
+ * with the user-store password — or as webui.login_mode says (the API
+ * layer answers the policy questions, struct login_policy); users of a
+ * SUPERUSER_REALM become admins.  Also the main menus of a rights list.
  *
  * It must not tell the caller why a login failed (unknown name, wrong
  * password and an unreachable store all answer "wrong credentials") and
@@ -21,39 +23,39 @@
 #include "app.h"
 #include "crypto.h"
 #include "log.h"
+#include "policy_defs.h"
 #include "realm.h"
 #include "user.h"
 #include "../db/store.h"
 
-/* User-scope actions of privacyIDEA (static ones, then those of the token
- * types), as ui_get_rights lists them when no user policy exists. */
-static const char *const user_actions[] = {
-	"assign", "disable", "enable", "delete", "unassign", "resync", "revoke", "reset", "setpin",
-	"setrandompin", "otp_pin_set_random", "setdescription", "enrollpin", "otp_pin_maxlength",
-	"otp_pin_minlength", "otp_pin_contents", "auditlog", "auditlog_age", "hide_audit_columns", "userlist",
-	"updateuser", "password_reset", "set_custom_user_attributes", "delete_custom_user_attributes",
-	"hide_tokeninfo", "enrollHOTP", "enrollMOTP", "enrollSPASS", "enrollSSHKEY", "enrollTOTP",
-	"enrollYUBICO", "enrollYUBIKEY", "enrollRADIUS", "enrollSMS", "enrollEMAIL", "enrollCERTIFICATE",
-	"enrollTIQR", "enrollU2F", "enrollPAPER", "enrollQUESTION", "enrollTAN", "enrollPUSH",
-	"enrollINDEXEDSECRET", "enrollWEBAUTHN", "hotp_hashlib", "hotp_otplen", "hotp_force_server_generate",
-	"hotp_2step", "spass_otp_pin_maxlength", "spass_otp_pin_minlength", "spass_otp_pin_contents",
-	"totp_timestep", "totp_hashlib", "totp_otplen", "totp_force_server_generate", "totp_2step",
-	"sms_gateways", "certificate_trusted_Attestation_CA_path", "indexedsecret_force_attribute", NULL,
-};
-
-json_t *login_user_rights(void)
+/* ui_get_main_menus: every menu of every granted action.  privacyIDEA
+ * returns a Python set (no defined order); Tessera lists them in this
+ * order. */
+json_t *login_main_menus(const char *scope, const json_t *rights)
 {
+	static const char *const order[] = { "audit", "config", "machines", "users", "components", "tokens", NULL };
+	int seen[6] = { 0 };
+	size_t i;
+	json_t *r;
+	json_array_foreach(rights, i, r) {
+		const char *name = json_string_value(r);
+		const struct policy_def *d = name ? policy_def_find(scope, name) : NULL;
+		if (!d || !d->mainmenu)
+			continue;
+		for (size_t k = 0; order[k]; k++) {
+			const char *m = strstr(d->mainmenu, order[k]);
+			size_t l = strlen(order[k]);
+			while (m && !((m == d->mainmenu || m[-1] == '|') && (m[l] == '\0' || m[l] == '|')))
+				m = strstr(m + 1, order[k]);
+			if (m)
+				seen[k] = 1;
+		}
+	}
 	json_t *a = json_array();
-	for (const char *const *p = user_actions; a && *p; p++)
-		json_array_append_new(a, json_string(*p));
+	for (size_t k = 0; a && order[k]; k++)
+		if (seen[k])
+			json_array_append_new(a, json_string(order[k]));
 	return a;
-}
-
-/* The main menus of those actions (tokens: token actions, audit: auditlog,
- * users: userlist/updateuser). */
-json_t *login_user_menus(void)
-{
-	return json_pack("[s,s,s]", "audit", "users", "tokens");
 }
 
 static int superuser_realm(const struct app *app, const char *realm)
@@ -65,7 +67,8 @@ static int superuser_realm(const struct app *app, const char *realm)
 }
 
 int login_password(struct app *app, struct snapshot *s, struct db_conn *c, const char *username,
-		   const char *realm_param, const char *password, struct login_result *r, struct error *err)
+		   const char *realm_param, const char *password, const struct login_policy *pol,
+		   struct login_result *r, struct error *err)
 {
 	struct store_admin a;
 	memset(r, 0, sizeof(*r));
@@ -90,7 +93,32 @@ int login_password(struct app *app, struct snapshot *s, struct db_conn *c, const
 	struct error e = { 0 };
 	int found = user_from_params(s, c, username, realm_param && *realm_param ? realm_param : NULL, NULL, &u, &e);
 	int ok = 0;
-	if (found == 0) {
+	/* policy: webui.login_mode (privacyIDEA's login_mode decorator) */
+	enum login_mode mode = LOGIN_USERSTORE;
+	if (pol && pol->mode) {
+		struct user named;
+		const struct user *mu = &u;
+		if (found != 0) { /* not resolvable: match the names as given */
+			memset(&named, 0, sizeof(named));
+			const char *at = strchr(username, '@');
+			snprintf(named.login, sizeof(named.login), "%.*s", at ? (int)(at - username) : (int)strlen(username),
+				 username);
+			const char *rn = realm_param && *realm_param ? realm_param : at ? at + 1 : realm_default(s);
+			snprintf(named.realm, sizeof(named.realm), "%s", rn ? rn : "");
+			mu = &named;
+		}
+		if (pol->mode(pol->ctx, mu, &mode, err) < 0)
+			return -1;
+		if (mode == LOGIN_DISABLE)
+			return err_set(err, ERRK_POLICY, ERR_POLICY, "The login for this user is disabled.");
+	}
+	if (found == 0 && mode == LOGIN_PRIVACYIDEA) {
+		ok = pol->otp(pol->ctx, &u, password, &e);
+		if (ok < 0) {
+			log_warning("login of %s@%s: the token check failed: %s", u.login, u.realm, e.message);
+			ok = 0;
+		}
+	} else if (found == 0) {
 		ok = user_check_password(s, c, &u, password, &e);
 		if (ok < 0)
 			log_warning("login of %s@%s: the user store failed: %s", u.login, u.realm, e.message);

@@ -43,6 +43,13 @@ struct polctx {
 	struct db_conn *c;
 	const char *client;          /* client IP (never "") */
 	const char *pinode;          /* this node's name */
+	/* The caller (privacyIDEA's g.logged_in_user), for questions asked in
+	 * the caller's own scope (Match.admin_or_user / Match.generic with
+	 * scope=role): role "admin" or "user", NULL when none (CLI); an
+	 * admin's name and realm. */
+	const char *role;
+	const char *adminuser;
+	const char *adminrealm;
 	/* Request side of conditions: ctx + header + environ (may be NULL). */
 	void *req_ctx;
 	const char *(*header)(void *req_ctx, const char *name);

@@ -232,17 +232,17 @@ const struct policy_action_list *policy_index_find(const struct policy_action_in
 	}
 }
 
-static int list_push(const struct policy ***v, size_t *n, size_t *cap, const struct policy *p)
+static int list_push(struct policy_ref **v, size_t *n, size_t *cap, const struct policy_ref *r)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 4;
-		const struct policy **nv = realloc(*v, ncap * sizeof(*nv));
+		struct policy_ref *nv = realloc(*v, ncap * sizeof(*nv));
 		if (!nv)
 			return -1;
 		*v = nv;
 		*cap = ncap;
 	}
-	(*v)[(*n)++] = p;
+	(*v)[(*n)++] = *r;
 	return 0;
 }
 
@@ -260,22 +260,23 @@ static int index_build(struct policy_action_index *ix, const struct policy *cons
 	ix->mask = size - 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct policy *p = pols[i];
-		int generic = 0;
+		struct policy_ref r;
+		policy_ref_init(&r, p);
 		for (size_t k = 0; k < p->n_actions; k++) {
 			const struct policy_entry *e = &p->actions[k].key;
-			if (!e->literal || e->neg || !strcmp(e->text, "*")) {
-				generic = 1;
+			if (!e->literal || e->neg || !strcmp(e->text, "*"))
 				continue;
-			}
 			size_t at = hash_key(e->text) & ix->mask;
 			while (ix->slots[at].key && strcmp(ix->slots[at].key, e->text))
 				at = (at + 1) & ix->mask;
 			struct policy_action_list *l = &ix->slots[at];
+			if (l->key && l->n && l->v[l->n - 1].p == p)
+				continue; /* the same key twice in one policy */
 			l->key = e->text;
-			if (list_push(&l->v, &l->n, &l->cap, p) < 0)
+			if (list_push(&l->v, &l->n, &l->cap, &r) < 0)
 				return -1;
 		}
-		if (generic && list_push(&ix->generic, &ix->n_generic, &gcap, p) < 0)
+		if (r.generic && list_push(&ix->generic, &ix->n_generic, &gcap, &r) < 0)
 			return -1;
 	}
 	return 0;

@@ -102,10 +102,34 @@ struct policy {
 	json_t *json; /* serialised form */
 };
 
+/* A policy as the action index lists it: besides the pointer, what lets
+ * a lookup skip most policies that cannot match without reading them (a
+ * lookup then scans one compact array instead of chasing pointers into
+ * every policy).  Filters: for a user, realm, resolver or pinode list made
+ * only of plain names (no `*`, pattern or exclusion), a 64-bit Bloom
+ * filter of the names; a value whose bits are not all set is in none of
+ * them.  The full checks still run on every policy that passes. */
+struct policy_ref {
+	const struct policy *p;
+	size_t ordinal;           /* p->ordinal (merging lists in priority order) */
+	uint64_t bloom[4];        /* REF_USER, REF_REALM, REF_RESOLVER, REF_PINODE */
+	const char *one[2];       /* REF_USER, REF_REALM: the name of a list of one plain name (its
+				   * comparison then needs no read of the list), else NULL */
+	unsigned char filtered;   /* bit i: bloom[i] applies */
+	unsigned char generic;    /* an action key is a pattern, `*` or an exclusion */
+	unsigned char has_time;   /* p->time is not empty */
+};
+enum { REF_USER, REF_REALM, REF_RESOLVER, REF_PINODE };
+/* Fill r for p (policy_match.c). */
+void policy_ref_init(struct policy_ref *r, const struct policy *p);
+/* The Bloom bits (three) of a value (realm names: caseless); 0 when the value
+ * cannot be filtered (the caller then keeps the policy). */
+uint64_t policy_ref_bits(const char *value, int caseless);
+
 /* The active policies of a scope that name one action literally. */
 struct policy_action_list {
 	const char *key;
-	const struct policy **v;
+	struct policy_ref *v;
 	size_t n, cap;
 };
 
@@ -115,7 +139,7 @@ struct policy_action_list {
 struct policy_action_index {
 	struct policy_action_list *slots;
 	size_t mask; /* table size - 1 (a power of two), 0 when empty */
-	const struct policy **generic;
+	struct policy_ref *generic;
 	size_t n_generic;
 };
 

@@ -2,7 +2,10 @@
  * policy_match.c — evaluating the compiled policy set (policy.h):
  * privacyIDEA's match_policies (every field, client networks, time ranges,
  * extended conditions) and Match.allowed.  Combining the matches into
- * action values and rights is policy_combine.c.
+ * action values and rights is policy_combine.c.  A lookup walks the action
+ * index (policy_int.h) and drops, by the Bloom filters of struct
+ * policy_ref, the policies whose user/realm/resolver/node names cannot
+ * match before reading them (bench/policies_e2e.sh measures the cost).
  *
  * Everything here only reads the set, which is immutable once built, so
  * any number of threads may evaluate one snapshot at the same time.  It
@@ -70,9 +73,13 @@ void policy_audit_add(char *buf, size_t len, const char *name)
 	if (!len || !name)
 		return;
 	size_t used = strnlen(buf, len), nl = strlen(name);
-	for (const char *q = buf; *q; q += strcspn(q, ","), q += *q == ',')
-		if (strcspn(q, ",") == nl && !strncmp(q, name, nl))
-			return; /* each name once */
+	if (used == len || !nl)
+		return; /* not a string (never happens), or nothing to add */
+	/* each name once: look for it as a whole item (strstr is the fast
+	 * part; the field grows to dozens of names with many policies) */
+	for (const char *q = buf; (q = strstr(q, name)) != NULL; q++)
+		if ((q == buf || q[-1] == ',') && (q[nl] == ',' || q[nl] == '\0'))
+			return;
 	if (used + nl + (used ? 1 : 0) >= len)
 		return;
 	snprintf(buf + used, len - used, "%s%s", used ? "," : "", name);
@@ -202,9 +209,9 @@ static int day_in(int d, int from, int to)
 	return from <= to ? (d >= from && d <= to) : (d >= from || d <= to);
 }
 
-static int time_pass(struct match_state *st, const struct policy *p)
+static int time_pass(struct match_state *st, const struct policy *p, int has_time)
 {
-	if (!p->time[0])
+	if (!has_time)
 		return 1;
 	if (!p->time_ok)
 		return 0;
@@ -523,10 +530,125 @@ static void order_client_first(struct policy_hits *h)
 	}
 }
 
+/* ---- quick rejection (struct policy_ref) ---- */
+
+static uint64_t hash_value(const char *s, int caseless)
+{
+	uint64_t h = 1469598103934665603u;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (caseless && c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		h = (h ^ c) * 1099511628211u;
+	}
+	return h;
+}
+
+uint64_t policy_ref_bits(const char *value, int caseless)
+{
+	if (caseless)
+		for (const char *q = value; *q; q++)
+			if ((unsigned char)*q >= 0x80)
+				return 0; /* strcasecmp of non-ASCII bytes depends on the locale */
+	uint64_t h = hash_value(value, caseless);
+	return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63)) | (1ull << ((h >> 12) & 63));
+}
+
+/* The Bloom filter of a list of plain names; 0 when it cannot be filtered. */
+static int entries_bloom(const struct policy_entries *l, uint64_t *bloom)
+{
+	*bloom = 0;
+	if (!l->n)
+		return 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct policy_entry *e = &l->e[i];
+		uint64_t bits;
+		if (!e->literal || e->neg || !strcmp(e->text, "*") || !(bits = policy_ref_bits(e->text, l->caseless)))
+			return 0;
+		*bloom |= bits;
+	}
+	return 1;
+}
+
+void policy_ref_init(struct policy_ref *r, const struct policy *p)
+{
+	memset(r, 0, sizeof(*r));
+	r->p = p;
+	r->ordinal = p->ordinal;
+	for (size_t k = 0; k < p->n_actions; k++) {
+		const struct policy_entry *e = &p->actions[k].key;
+		if (!e->literal || e->neg || !strcmp(e->text, "*"))
+			r->generic = 1;
+	}
+	if (entries_bloom(&p->user, &r->bloom[REF_USER])) {
+		r->filtered |= 1u << REF_USER;
+		r->one[REF_USER] = p->user.n == 1 ? p->user.e[0].text : NULL;
+	}
+	if (entries_bloom(&p->realm, &r->bloom[REF_REALM])) {
+		r->filtered |= 1u << REF_REALM;
+		r->one[REF_REALM] = p->realm.n == 1 ? p->realm.e[0].text : NULL;
+	}
+	r->has_time = p->time[0] != '\0';
+	if (!p->check_all_resolvers && entries_bloom(&p->resolver, &r->bloom[REF_RESOLVER]))
+		r->filtered |= 1u << REF_RESOLVER;
+	if (p->n_pinode) {
+		uint64_t b = 0;
+		size_t i = 0;
+		for (; i < p->n_pinode; i++) {
+			uint64_t bits = policy_ref_bits(p->pinode[i], 0);
+			if (!bits)
+				break;
+			b |= bits;
+		}
+		if (i == p->n_pinode) {
+			r->bloom[REF_PINODE] = b;
+			r->filtered |= 1u << REF_PINODE;
+		}
+	}
+}
+
+/* The Bloom bits of the match's values, computed once per match. */
+struct quick {
+	uint64_t bits[4];
+	unsigned char have; /* bit i: bits[i] is a value to filter on */
+};
+
+static void quick_init(struct quick *q, const struct policy_match *m)
+{
+	const char *v[4] = { m->user, m->realm, m->resolver, m->pinode };
+	memset(q, 0, sizeof(*q));
+	for (int i = 0; i < 4; i++)
+		if (v[i] && (q->bits[i] = policy_ref_bits(v[i], i == REF_REALM)))
+			q->have |= (unsigned char)(1u << i);
+}
+
+/* 1 when the policy certainly does not pass the user/realm/resolver/pinode
+ * filters (a name not in its list), read from the ref alone. */
+static int quick_reject(const struct quick *q, const struct policy_ref *r)
+{
+	unsigned f = q->have & r->filtered;
+	for (int i = 0; f; i++, f >>= 1)
+		if ((f & 1) && (r->bloom[i] & q->bits[i]) != q->bits[i])
+			return 1;
+	return 0;
+}
+
+/* entries_pass of the user (REF_USER) or realm (REF_REALM) list, with the
+ * one plain name from the ref when it has it. */
+static int ref_entries_pass(const struct policy_ref *ref, int i, const struct policy_entries *l, const char *value)
+{
+	if (!ref || !ref->one[i])
+		return entries_pass(l, value);
+	if (!value)
+		return 1;
+	return (i == REF_REALM ? strcasecmp(ref->one[i], value) : strcmp(ref->one[i], value)) == 0;
+}
+
 /* The candidates of a match in priority order: every active policy of the
  * scope, or with an action only those naming it plus the pattern ones. */
 struct cursor {
-	const struct policy *const *a, *const *b;
+	const struct policy *const *all; /* no action: every active policy */
+	const struct policy_ref *a, *b;  /* naming the action, generic */
 	size_t na, nb, i, j;
 };
 
@@ -536,7 +658,7 @@ static void cursor_init(struct cursor *c, const struct policy_set *ps, int idx, 
 	if (!ps)
 		return;
 	if (!action) {
-		c->a = ps->active[idx];
+		c->all = ps->active[idx];
 		c->na = ps->n_active[idx];
 		return;
 	}
@@ -549,15 +671,25 @@ static void cursor_init(struct cursor *c, const struct policy_set *ps, int idx, 
 	c->nb = ps->index[idx].n_generic;
 }
 
-static const struct policy *cursor_next(struct cursor *c)
+/* The next candidate; *ref is its index entry (NULL without an action),
+ * *named 1 when the policy names the action literally and has no pattern
+ * key, so that the action filter is known to pass. */
+static const struct policy *cursor_next(struct cursor *c, const struct policy_ref **ref, int *named)
 {
-	if (c->i < c->na && (c->j >= c->nb || c->a[c->i]->ordinal < c->b[c->j]->ordinal))
-		return c->a[c->i++];
+	*ref = NULL;
+	*named = 0;
+	if (c->all)
+		return c->i < c->na ? c->all[c->i++] : NULL;
+	if (c->i < c->na && (c->j >= c->nb || c->a[c->i].ordinal < c->b[c->j].ordinal)) {
+		*ref = &c->a[c->i++];
+		*named = !(*ref)->generic;
+		return (*ref)->p;
+	}
 	if (c->j < c->nb) {
-		const struct policy *p = c->b[c->j++];
-		if (c->i < c->na && c->a[c->i] == p) /* in both lists */
+		*ref = &c->b[c->j++];
+		if (c->i < c->na && c->a[c->i].p == (*ref)->p) /* in both lists */
 			c->i++;
-		return p;
+		return (*ref)->p;
 	}
 	return NULL;
 }
@@ -567,14 +699,26 @@ static int match_run(const struct policy_set *ps, struct match_state *st, struct
 	const struct policy_match *m = st->m;
 	int idx = policy_scope_index(m->scope), admin = idx == PS_ADMIN;
 	struct cursor cur;
+	struct quick qk;
 	const struct policy *p;
+	const struct policy_ref *ref;
+	int named;
 	memset(out, 0, sizeof(*out));
+	int qk_done = 0;
 	cursor_init(&cur, ps, idx, m->action);
-	while ((p = cursor_next(&cur))) {
+	while ((p = cursor_next(&cur, &ref, &named))) {
+		if (ref && ref->filtered) {
+			if (!qk_done) { /* only once a policy can be filtered */
+				quick_init(&qk, m);
+				qk_done = 1;
+			}
+			if (quick_reject(&qk, ref))
+				continue;
+		}
 		if (idx == PS_OTHER && strcmp(p->scope, m->scope))
 			continue;
-		if (!action_pass(p, m->action) || !entries_pass(&p->user, m->user) ||
-		    !entries_pass(&p->realm, m->realm))
+		if ((!named && !action_pass(p, m->action)) || !ref_entries_pass(ref, REF_USER, &p->user, m->user) ||
+		    !ref_entries_pass(ref, REF_REALM, &p->realm, m->realm))
 			continue;
 		if (admin &&
 		    (!entries_pass(&p->adminrealm, m->adminrealm) || !entries_pass(&p->adminuser, m->adminuser)))
@@ -582,7 +726,8 @@ static int match_run(const struct policy_set *ps, struct match_state *st, struct
 		int r = resolver_pass(st, p, err);
 		if (r < 0)
 			goto fail;
-		if (!r || !pinode_pass(p, m->pinode) || !client_pass(st, p) || !time_pass(st, p))
+		if (!r || !pinode_pass(p, m->pinode) || !client_pass(st, p) ||
+		    !time_pass(st, p, ref ? ref->has_time : p->time[0] != '\0'))
 			continue;
 		if (hits_push(out, p) < 0) {
 			err_internal(err, "out of memory");

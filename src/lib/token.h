@@ -48,13 +48,12 @@ struct token_ctx {
 	struct app *app;
 	struct db_conn *c;
 	struct snapshot *snap;
-	/* policy: authentication.challenge_response — the token types (array
-	 * of names) whose PIN alone triggers a challenge at /validate/check;
-	 * NULL (no policy) means none, as privacyIDEA without policies. */
-	json_t *challenge_types;
 	/* The request's policies (src/lib/polctx.h); NULL = no policy defined
 	 * (CLI, tests): every question finds nothing. */
 	const struct polctx *pol;
+	/* POST /token/revoke `reason` (Tessera extension): the CRL reason the
+	 * certificate type gives its CA; NULL = unspecified. */
+	const char *revoke_reason;
 };
 
 struct token {
@@ -186,6 +185,7 @@ struct token_getserial_opts {
 	int assigned;  /* -1 any */
 	int count_only;
 	long window;
+	const struct store_realm_limit *limit; /* realm-restricted admin, or NULL */
 };
 int token_getserial(struct token_ctx *x, const char *otp, const struct token_getserial_opts *o, json_t **out,
 		    struct error *err);
@@ -199,9 +199,11 @@ struct token_list_query {
 };
 /* {"tokens": [...], "prev", "next", "current", "count"}. */
 int token_list_page(struct token_ctx *x, const struct token_list_query *q, json_t **out, struct error *err);
-/* {"challenges": [...], "prev", "next", "current", "count"}. */
-int token_challenges_page(struct token_ctx *x, const char *serial, const char *transaction_id, const char *sortby,
-			  int desc, int64_t page, int64_t pagesize, json_t **out, struct error *err);
+/* {"challenges": [...], "prev", "next", "current", "count"}; lim: the
+ * realms of a realm-restricted admin (NULL: all). */
+int token_challenges_page(struct token_ctx *x, const char *serial, const char *transaction_id,
+			  const struct store_realm_limit *lim, const char *sortby, int desc, int64_t page,
+			  int64_t pagesize, json_t **out, struct error *err);
 struct import_list;
 /* Create/overwrite the tokens of an import list in one transaction;
  * tokenrealms: array of realm names (may be NULL). */
@@ -217,14 +219,22 @@ struct token_auth_result {
 	const char *authentication; /* "ACCEPT" / "REJECT" / "CHALLENGE"       */
 };
 void token_auth_result_clear(struct token_auth_result *r);
-/* check_user_pass: the tokens of u (u resolved). */
+/* check_user_pass with its policies (passOnNoUser, passOnNoToken,
+ * auth_max_success/fail, last_auth, passthru, otppin, challenge_response,
+ * reset_all_user_tokens; x->pol).  u may be unresolved (no uid): then
+ * passOnNoUser or ERR904.  options: the request parameters; "token_type"
+ * restricts the tokens checked (application_tokentype), a true
+ * "increase_failcounter_on_challenge" counts a failure per challenge. */
 int token_check_user(struct token_ctx *x, const struct user *u, const char *pass, json_t *options,
 		     struct token_auth_result *res, struct error *err);
-/* check_serial_pass; otponly: check_otp only (no PIN). */
+/* check_serial_pass (policies matched with the token: its owner, else its
+ * realm); otponly: check_otp only (no PIN, no policy). */
 int token_check_serial(struct token_ctx *x, const char *serial, const char *pass, json_t *options, int otponly,
 		       struct token_auth_result *res, struct error *err);
 /* /validate/triggerchallenge: challenges for the active challenge-capable
- * tokens of serial or user; detail as privacyIDEA's create_challenges_from_tokens. */
+ * tokens of serial or user (options "token_type" restricts them, a true
+ * "increase_failcounter_on_challenge" counts a failure each); detail as
+ * privacyIDEA's create_challenges_from_tokens. */
 int token_trigger_challenge(struct token_ctx *x, const char *serial, const struct user *u, json_t *options,
 			    int *count, json_t **detail, struct error *err);
 /* /validate/polltransaction: 1 when a live challenge of the transaction was

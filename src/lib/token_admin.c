@@ -117,7 +117,8 @@ int token_assign(struct token_ctx *x, const char *serial, const struct user *u, 
 		} else if (t->r.locked) {
 			rc = locked_error(err);
 		} else {
-			/* policy: enrollment.max_token_per_user, max_token_per_realm */
+			/* policy: enrollment.max_token_per_user, max_token_per_realm
+			 * (checked by src/api/token_prepolicy.c before this runs) */
 			rc = token_set_owner(x, t, u, err);
 			long long rid = realm_id(x->snap, u->realm);
 			if (rc == 0 && rid > 0)
@@ -172,7 +173,8 @@ int token_enable(struct token_ctx *x, const char *serial, const struct user *u, 
 				rc = locked_error(err);
 				break;
 			}
-			/* policy: enrollment.max_active_token_per_user */
+			/* policy: enrollment.max_active_token_per_user (checked by
+			 * src/api/token_prepolicy.c before this runs) */
 			t->r.active = enable ? 1 : 0;
 			rc = token_save(x, t, err);
 			(*count)++;
@@ -731,6 +733,8 @@ int token_getserial(struct token_ctx *x, const char *otp, const struct token_get
 	f.serial = pattern;
 	f.tokentype = o->type;
 	f.assigned = o->assigned;
+	if (o->limit)
+		f.allowed = *o->limit;
 	int64_t total = 0;
 	struct serial_search s = { .x = x, .otp = otp, .window = o->window > 0 ? o->window : 10 };
 	if (o->count_only) {

@@ -12,6 +12,14 @@
  * forward: the loser of a race sees its value as used), re-read the live
  * state (failcount, active, auth counters) and decide exactly as
  * privacyIDEA does, then commit.  No SQL here.
+ *
+ * The policies privacyIDEA evaluates inside the library (policydecorators.py)
+ * are asked here through x->pol: otppin and challenge_response per token,
+ * challenge_text, increase_failcounter_on_challenge (an option the API
+ * sets), reset_all_user_tokens and last_auth in phase B, and around
+ * check_user_pass passOnNoUser, passOnNoToken, passthru and
+ * auth_max_success/auth_max_fail (audit rows counted).  A scope without
+ * any policy costs one lookup: nothing is resolved or loaded for it.
  */
 #include "token.h"
 #include "token_impl.h"
@@ -27,8 +35,12 @@
 #include "crypto.h"
 #include "log.h"
 #include "pin.h"
+#include "polaudit.h"
+#include "polctx.h"
+#include "realm.h"
 #include "tokens/tokentype.h"
 #include "../db/db.h"
+#include "../db/store_audit_count.h"
 
 enum klass { K_INVALID = 0, K_PINMATCH, K_VALID, K_CHAL_RESP, K_CHAL_REQ };
 
@@ -44,6 +56,9 @@ struct cand {
 	int64_t challenge_id; /* the challenge a response answered      */
 };
 
+/* authentication.otppin */
+enum otppin { OTPPIN_UNKNOWN = 0, OTPPIN_TOKENPIN, OTPPIN_USERSTORE, OTPPIN_NONE };
+
 struct auth {
 	struct token_ctx *x;
 	struct cand *c;
@@ -54,7 +69,124 @@ struct auth {
 	json_t *reply;
 	int success;
 	int no_auth_counter;
+	/* Whom the policies are about: the authenticating user (Match.user),
+	 * else the token (Match.token: its owner, else its realm). */
+	const struct user *pu;
+	struct token *pt;
+	struct user owner;      /* storage for pu in serial checks */
+	int auth_on, authz_on;  /* a policy of the scope exists at all */
+	enum otppin otppin;     /* looked up once per request */
+	int allow_reset_all;    /* reset_all_user_tokens is evaluated */
+	int inc_fail_on_chal;   /* authentication.increase_failcounter_on_challenge */
+	int la_refused;         /* authorization.last_auth refused the answer's token */
+	char la_msg[320];
 };
+
+/* ---- policy questions ---- */
+
+static void polq_of(struct auth *a, struct polq *q, const char *scope, const char *action)
+{
+	memset(q, 0, sizeof(*q));
+	q->scope = scope;
+	q->action = action;
+	q->user = a->pu;
+	if (!a->pu)
+		q->token = a->pt;
+}
+
+static void auth_policies_init(struct auth *a)
+{
+	a->auth_on = polctx_scope_active(a->x->pol, "authentication") > 0;
+	a->authz_on = polctx_scope_active(a->x->pol, "authorization") > 0;
+	json_t *v = a->options ? json_object_get(a->options, "increase_failcounter_on_challenge") : NULL;
+	a->inc_fail_on_chal = json_is_true(v);
+}
+
+/* Match.token for a serial check, resolved once: the owner when the token
+ * has one that can be found, else the token itself (its realm). */
+static void auth_subject_token(struct auth *a, struct token *t)
+{
+	a->pu = NULL;
+	a->pt = t;
+	if (!a->auth_on && !a->authz_on)
+		return;
+	if (t->r.resolver && t->r.resolver[0] && t->r.user_id && t->r.user_id[0] && a->x->snap) {
+		const char *rn = realm_name_by_id(a->x->snap, t->r.owner_realm_id);
+		struct error e2 = { 0 };
+		if (user_from_uid(a->x->snap, a->x->c, t->r.resolver, t->r.user_id, rn ? rn : "", &a->owner, &e2) == 0) {
+			a->pu = &a->owner;
+			a->pt = NULL;
+		}
+	}
+}
+
+/* The value of a unique action (whitespace kept) quietly: *out malloc'd or
+ * NULL; names of the policies behind it in qa. */
+static int quiet_value(struct auth *a, const char *scope, const char *action, struct polaudit *qa, char **out,
+		       struct error *err)
+{
+	struct polq q;
+	polq_of(a, &q, scope, action);
+	*out = NULL;
+	return polctx_value(polaudit_quiet(qa, a->x->pol), &q, POLICY_ALLOW_WHITESPACE, out, err);
+}
+
+/* Policies of a boolean/flag action quietly (names in qa): 1 any, 0 none. */
+static int quiet_any(struct auth *a, const char *scope, const char *action, struct polaudit *qa,
+		     struct policy_hits *h, struct error *err)
+{
+	struct polq q;
+	polq_of(a, &q, scope, action);
+	if (polctx_hits(polaudit_quiet(qa, a->x->pol), &q, h, err) < 0)
+		return -1;
+	return h->n > 0;
+}
+
+/* authentication.otppin for this request's subject. */
+static int otppin_mode(struct auth *a, struct error *err)
+{
+	if (a->otppin)
+		return 0;
+	a->otppin = OTPPIN_TOKENPIN;
+	if (!a->auth_on)
+		return 0;
+	struct polq q;
+	char *v = NULL;
+	polq_of(a, &q, "authentication", "otppin");
+	int rc = polctx_value(a->x->pol, &q, 0, &v, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1 && !strcmp(v, "none"))
+		a->otppin = OTPPIN_NONE;
+	else if (rc == 1 && !strcmp(v, "userstore"))
+		a->otppin = OTPPIN_USERSTORE;
+	free(v);
+	return 0;
+}
+
+/* TokenClass.check_pin behind the otppin policy: 1 match, 0 not, -1 error.
+ * With userstore the PIN is the user's password in the user store. */
+static int pin_ok(struct auth *a, struct token *t, const char *pin, int *rehash, struct error *err)
+{
+	if (otppin_mode(a, err) < 0)
+		return -1;
+	if (a->otppin == OTPPIN_NONE)
+		return pin[0] == '\0';
+	if (a->otppin == OTPPIN_USERSTORE) {
+		const struct user *u = a->pu;
+		if (!u || !u->uid[0])
+			return 0;
+		struct error e2 = { 0 };
+		int rc = user_check_password(a->x->snap, a->x->c, u, pin, &e2);
+		if (rc < 0)
+			log_warning("otppin=userstore: the user store could not check the password: %s", e2.message);
+		return rc == 1;
+	}
+	int pm = token_check_pin(a->x, t, pin, rehash);
+	if (pm < 0)
+		log_warning("token %s: the stored PIN cannot be read", t->r.serial);
+	return pm == 1;
+}
 
 void token_auth_result_clear(struct token_auth_result *r)
 {
@@ -176,10 +308,111 @@ static void last_auth_now(char *buf, size_t len)
 	strncat(buf, frac, len - strlen(buf) - 1);
 }
 
-/* A successful token: auth counters and last_auth in one statement, the
- * failcounter reset, and the type's post_success (a registration token
- * deletes itself). */
-static int on_success(struct auth *a, struct token *t, struct error *err)
+/* privacyIDEA's parse_timedelta: "[+-]<n><s|m|h|d|y>" (y = 365 days),
+ * blanks allowed around the parts.  0 ok, -1 unsupported. */
+static int parse_timedelta(const char *s, long long *secs)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	int neg = 0;
+	if (*s == '+' || *s == '-')
+		neg = *s++ == '-';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s < '0' || *s > '9')
+		return -1;
+	long long n = 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > 100000000000LL)
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	static const char units[] = "smhdy";
+	static const long long mult[] = { 1, 60, 3600, 86400, 86400LL * 365 };
+	const char *u = *s ? strchr(units, *s) : NULL;
+	if (!u)
+		return -1;
+	for (s++; *s == ' ' || *s == '\t' || *s == '\n'; s++)
+		;
+	if (*s)
+		return -1;
+	*secs = (neg ? -n : n) * mult[u - units];
+	return 0;
+}
+
+/* A last_auth tokeninfo value ("YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM]", "T"
+ * also accepted; no zone = UTC) → epoch seconds.  0 ok, -1 unreadable. */
+static int parse_last_auth(const char *s, int64_t *epoch)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	int used = 0;
+	if (sscanf(s, "%4d-%2d-%2d%*1[ T]%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+		   &used) != 5)
+		return -1;
+	const char *p = s + used;
+	if (*p == ':') {
+		int n = 0;
+		if (sscanf(p, ":%2d%n", &tm.tm_sec, &n) != 1)
+			return -1;
+		p += n;
+		if (*p == '.')
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+	}
+	long off = 0;
+	if (*p == '+' || *p == '-') {
+		int hh = 0, mm = 0;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 && sscanf(p + 1, "%2d%2d", &hh, &mm) != 2)
+			return -1;
+		off = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
+	} else if (*p && *p != 'Z') {
+		return -1;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*epoch = (int64_t)timegm(&tm) - off;
+	return 0;
+}
+
+/* authorization.last_auth for the one token a successful answer names:
+ * refused when its tokeninfo last_auth is older than the policy allows
+ * (a->la_refused, a->la_msg; the policy goes to the audit row).  Returns
+ * 1 when last_auth is to be written (not refused), 0 refused, -1 error. */
+static int last_auth_check(struct auth *a, struct token *t, struct error *err)
+{
+	if (!a->authz_on)
+		return 1;
+	struct polaudit qa;
+	char *v = NULL;
+	int rc = quiet_value(a, "authorization", "last_auth", &qa, &v, err);
+	if (rc < 0)
+		return -1;
+	long long secs;
+	if (rc == 1 && parse_timedelta(v, &secs) < 0) {
+		log_warning("authorization.last_auth: unsupported value '%s' ignored", v);
+	} else if (rc == 1) {
+		const char *last = token_info(t, "last_auth", NULL);
+		int64_t when;
+		if (last && *last && parse_last_auth(last, &when) == 0 && when + secs < (int64_t)time(NULL)) {
+			a->la_refused = 1;
+			snprintf(a->la_msg, sizeof(a->la_msg),
+				 "The last successful authentication was %.200s. It is to long ago.", last);
+			polaudit_commit(&qa, a->x->pol);
+		}
+	}
+	free(v);
+	return !a->la_refused;
+}
+
+/* A successful token: auth counters and (write_last_auth) last_auth in
+ * one statement, the failcounter reset, and the type's post_success (a
+ * registration token deletes itself).  last_auth is privacyIDEA's
+ * auth_lastauth decorator: written when the answer names this one token
+ * and authorization.last_auth did not refuse it. */
+static int on_success(struct auth *a, struct token *t, int write_last_auth, struct error *err)
 {
 	if (t->type && t->type->delete_on_success)
 		return store_token_delete(a->x->c, t->r.id, t->r.serial, err);
@@ -192,9 +425,11 @@ static int on_success(struct auth *a, struct token *t, struct error *err)
 		keys[n] = "count_auth_success", vals[n++] = cas;
 		keys[n] = "count_auth", vals[n++] = ca;
 	}
-	last_auth_now(last, sizeof(last));
-	keys[n] = "last_auth", vals[n++] = last;
-	if (store_tokeninfo_set_many(a->x->c, t->r.id, keys, vals, n, err) < 0)
+	if (write_last_auth) {
+		last_auth_now(last, sizeof(last));
+		keys[n] = "last_auth", vals[n++] = last;
+	}
+	if (n && store_tokeninfo_set_many(a->x->c, t->r.id, keys, vals, n, err) < 0)
 		return -1;
 	for (int i = 0; i < n; i++)
 		json_object_set_new(t->info, keys[i], json_string(vals[i]));
@@ -293,6 +528,14 @@ static int create_challenges(struct auth *a, struct token **toks, size_t n, stru
 {
 	json_t *mc = json_array(), *msgs = json_array(), *txids = json_array();
 	char txid[21] = "";
+	/* authentication.challenge_text (whitespace kept), for every token */
+	char *text = NULL;
+	if (n && a->auth_on) {
+		struct polq q;
+		polq_of(a, &q, "authentication", "challenge_text");
+		if (polctx_value(a->x->pol, &q, POLICY_ALLOW_WHITESPACE, &text, err) < 0)
+			goto fail;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct token *t = toks[i];
 		int fit = check_all(a, t, msgs, err);
@@ -304,8 +547,7 @@ static int create_challenges(struct auth *a, struct token **toks, size_t n, stru
 			err_internal(err, "random generator failed");
 			goto fail;
 		}
-		/* policy: authentication.challenge_text, <type>_challenge_text */
-		const char *message = "please enter otp: ";
+		const char *message = text ? text : "please enter otp: ";
 		struct store_challenge ch = { 0 };
 		snprintf(ch.transaction_id, sizeof(ch.transaction_id), "%s", txid);
 		snprintf(ch.serial, sizeof(ch.serial), "%s", t->r.serial);
@@ -350,8 +592,10 @@ static int create_challenges(struct auth *a, struct token **toks, size_t n, stru
 	json_object_set_new(a->reply, "transaction_ids", txids);
 	if (json_array_size(mc))
 		json_object_set_new(a->reply, "preferred_client_mode", json_string("interactive"));
+	free(text);
 	return (int)json_array_size(mc);
 fail:
+	free(text);
 	json_decref(mc);
 	json_decref(msgs);
 	json_decref(txids);
@@ -370,15 +614,38 @@ static int first_challenge(void *ctx, const struct store_challenge *ch)
 	return 1;
 }
 
-/* Is the type in the challenge_response policy's list? */
-static int challenge_allowed(struct token_ctx *x, const struct token *t)
+/* authentication.challenge_response: does any matching policy list this
+ * token type (case-insensitive)?  Only the policies naming it are
+ * recorded in the audit row.  1 yes, 0 no, -1 error. */
+static int challenge_allowed(struct auth *a, const struct token *t, struct error *err)
 {
-	size_t i;
-	json_t *v;
-	json_array_foreach(x->challenge_types, i, v)
-		if (json_is_string(v) && !strcasecmp(json_string_value(v), t->r.tokentype))
-			return 1;
-	return 0;
+	if (!a->auth_on)
+		return 0;
+	struct polaudit qa;
+	struct policy_hits h;
+	struct polq q;
+	polq_of(a, &q, "authentication", "challenge_response");
+	if (polctx_hits(polaudit_quiet(&qa, a->x->pol), &q, &h, err) < 0)
+		return -1;
+	int found = 0;
+	for (size_t i = 0; i < h.n; i++) {
+		const char *v = NULL;
+		if (policy_action_get(h.v[i], "challenge_response", &v) != 1 || !v)
+			continue;
+		for (const char *p = v; *p;) {
+			p += strspn(p, " \t\n\r'");
+			size_t n = strcspn(p, " \t\n\r'");
+			if (n && n == strlen(t->r.tokentype) && !strncasecmp(p, t->r.tokentype, n)) {
+				found = 1;
+				if (a->x->pol && a->x->pol->audit)
+					policy_audit_add(a->x->pol->audit, a->x->pol->audit_len, policy_name(h.v[i]));
+				break;
+			}
+			p += n;
+		}
+	}
+	policy_hits_free(&h);
+	return found;
 }
 
 static int classify(struct auth *a, struct cand *c, struct error *err)
@@ -402,12 +669,19 @@ static int classify(struct auth *a, struct cand *c, struct error *err)
 		c->counter = ty->check_otp(a->x, t, a->pass, &c->m, err);
 		return c->counter < TOKEN_OTP_NOMATCH ? -1 : 0;
 	}
-	/* policy: authentication.challenge_response — with no policy no HOTP,
-	 * TOTP … token answers a PIN-only request with a challenge. */
-	if ((ty->modes & TOKEN_MODE_CHALLENGE) && challenge_allowed(a->x, t) &&
-	    token_check_pin(a->x, t, a->pass, NULL) == 1) {
-		c->k = K_CHAL_REQ;
-		return 0;
+	/* authentication.challenge_response: with no policy no HOTP, TOTP …
+	 * token answers a PIN-only request with a challenge. */
+	if (ty->modes & TOKEN_MODE_CHALLENGE) {
+		int ca = challenge_allowed(a, t, err);
+		if (ca < 0)
+			return -1;
+		int pm = ca ? pin_ok(a, t, a->pass, NULL, err) : 0;
+		if (pm < 0)
+			return -1;
+		if (pm) {
+			c->k = K_CHAL_REQ;
+			return 0;
+		}
 	}
 	char *pin = NULL, *otp = NULL;
 	if (ty->pin_only) {
@@ -422,8 +696,13 @@ static int classify(struct auth *a, struct cand *c, struct error *err)
 		return err_internal(err, "out of memory");
 	}
 	int rehash = 0;
-	/* policy: authentication.otppin (tokenpin / userstore / none) */
-	int pm = token_check_pin(a->x, t, pin, &rehash);
+	/* authentication.otppin (tokenpin / userstore / none) */
+	int pm = pin_ok(a, t, pin, &rehash, err);
+	if (pm < 0) {
+		crypto_free_str(pin);
+		crypto_free_str(otp);
+		return -1;
+	}
 	if (pm == 1) {
 		if (rehash)
 			c->new_pin_hash = pin_hash(a->x->app->enckey, pin, NULL);
@@ -435,8 +714,6 @@ static int classify(struct auth *a, struct cand *c, struct error *err)
 		}
 		c->k = c->counter >= 0 ? K_VALID : K_PINMATCH;
 	} else {
-		if (pm < 0)
-			log_warning("token %s: the stored PIN cannot be read", t->r.serial);
 		c->k = K_INVALID;
 	}
 	crypto_free_str(pin);
@@ -501,7 +778,9 @@ static int decide_valid(struct auth *a, size_t nvalid, struct error *err)
 			type = c->t->r.tokentype;
 		else if (strcmp(type, c->t->r.tokentype))
 			type = "undetermined";
-		if (on_success(a, c->t, err) < 0) {
+		int deleted = c->t->type && c->t->type->delete_on_success;
+		int wl = nvalid == 1 && !deleted ? last_auth_check(a, c->t, err) : 0;
+		if (wl < 0 || on_success(a, c->t, wl, err) < 0) {
 			json_decref(msgs);
 			return -1;
 		}
@@ -547,7 +826,8 @@ static int decide_challenge_response(struct auth *a, struct error *err)
 		json_decref(msgs);
 		a->success = 1;
 		json_object_set_new(a->reply, "message", json_string("Found matching challenge"));
-		if (on_success(a, c->t, err) < 0)
+		int wl = !(c->t->type && c->t->type->delete_on_success) ? last_auth_check(a, c->t, err) : 0;
+		if (wl < 0 || on_success(a, c->t, wl, err) < 0)
 			return -1;
 		/* every challenge of this transaction is answered now */
 		return store_challenge_delete_tx(a->x->c, a->txid, err);
@@ -580,10 +860,16 @@ static int decide_challenge_request(struct auth *a, struct error *err)
 		if (a->c[i].k == K_CHAL_REQ && a->c[i].t->r.active)
 			toks[n++] = a->c[i].t;
 	int rc = 0;
-	if (!n)
+	if (!n) {
 		json_object_set_new(a->reply, "message", json_string("No active challenge response token found"));
-	else
-		rc = create_challenges(a, toks, n, err) < 0 ? -1 : 0;
+	} else {
+		/* authentication.increase_failcounter_on_challenge: every token asked */
+		for (size_t i = 0; i < a->n && a->inc_fail_on_chal; i++)
+			if (a->c[i].k == K_CHAL_REQ && inc_failcount(a, a->c[i].t, err) < 0)
+				rc = -1;
+		if (rc == 0)
+			rc = create_challenges(a, toks, n, err) < 0 ? -1 : 0;
+	}
 	free(toks);
 	return rc;
 }
@@ -619,6 +905,26 @@ static int decide_invalid(struct auth *a, struct error *err)
 		struct cand *c = &a->c[i];
 		if (c->k == K_INVALID && !c->gone &&
 		    (inc_failcount(a, c->t, err) < 0 || inc_count_auth(a, c->t, err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* reset_all_user_tokens: after a success, the failcounters of every token
+ * checked (all tokens of the user) go back to 0. */
+static int reset_all_post(struct auth *a, struct error *err)
+{
+	if (!a->success || !a->allow_reset_all || !a->auth_on)
+		return 0;
+	struct polq q;
+	polq_of(a, &q, "authentication", "reset_all_user_tokens");
+	int any = polctx_any(a->x->pol, &q, err);
+	if (any <= 0)
+		return any;
+	for (size_t i = 0; i < a->n; i++) {
+		struct cand *c = &a->c[i];
+		if (!c->gone && !(c->t->type && c->t->type->delete_on_success && c->k == K_VALID) && c->t->r.failcount &&
+		    token_reset_failcount(a->x, c->t, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -677,8 +983,12 @@ static int phase_b(struct auth *a, struct error *err)
 		rc = decide_pin_matching(a, npin, err);
 	else
 		rc = decide_invalid(a, err);
-	if (rc < 0)
+	if (rc < 0 || reset_all_post(a, err) < 0)
 		return -1;
+	if (a->la_refused && a->success) {
+		a->success = 0;
+		json_object_set_new(a->reply, "message", json_string(a->la_msg));
+	}
 	if (a->txid) {
 		char now[DB_TS_LEN];
 		now_ts(now, 0);
@@ -714,15 +1024,24 @@ static void fill_result(struct auth *a, struct token_auth_result *res)
 		res->authentication = "REJECT";
 }
 
-/* check_token_list over l (which it keeps owning). */
+/* check_token_list over l (which it keeps owning); pu/pt say whom the
+ * policies are about (see struct auth). */
 static int check_list(struct token_ctx *x, struct token_list *l, const char *pass, json_t *options,
-		      struct token_auth_result *res, struct error *err)
+		      const struct user *pu, struct token *pt, int allow_reset_all, struct token_auth_result *res,
+		      struct error *err)
 {
 	struct auth a = { .x = x, .pass = pass ? pass : "", .options = options };
 	a.txid = opt_str(options, "transaction_id");
 	if (!a.txid)
 		a.txid = opt_str(options, "state");
 	a.no_auth_counter = token_config_bool(x, "no_auth_counter", 0);
+	auth_policies_init(&a);
+	a.allow_reset_all = allow_reset_all;
+	if (pu) {
+		a.pu = pu;
+	} else if (pt) {
+		auth_subject_token(&a, pt);
+	}
 	a.reply = json_object();
 	a.c = calloc(l->n ? l->n : 1, sizeof(*a.c));
 	if (!a.reply || !a.c) {
@@ -768,22 +1087,199 @@ static void drop_unknown(struct token_list *l)
 	l->n = j;
 }
 
+/* get_tokens(tokentype=...): only tokens of that type (case-insensitive). */
+static void keep_type(struct token_list *l, const char *type)
+{
+	if (!type || !*type)
+		return;
+	size_t j = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!strcasecmp(l->v[i]->r.tokentype, type))
+			l->v[j++] = l->v[i];
+		else
+			token_free(l->v[i]);
+	}
+	l->n = j;
+}
+
+static int accept_by(struct token_auth_result *res, const char *what, const char *name)
+{
+	char msg[600];
+	snprintf(msg, sizeof(msg), "%s due to '%s'", what, name);
+	json_decref(res->detail);
+	res->detail = json_pack("{s:s}", "message", msg);
+	res->success = 1;
+	res->authentication = "ACCEPT";
+	return res->detail ? 0 : -1;
+}
+
+/* Python's str(datetime.timedelta) for whole seconds: "0:05:00",
+ * "1 day, 0:00:00", "2 days, 3:04:05". */
+static void timedelta_str(long long secs, char *buf, size_t len)
+{
+	long long days = secs / 86400, rest = secs % 86400;
+	if (rest < 0) {
+		rest += 86400;
+		days--;
+	}
+	char hms[32];
+	snprintf(hms, sizeof(hms), "%lld:%02lld:%02lld", rest / 3600, rest / 60 % 60, rest % 60);
+	if (days)
+		snprintf(buf, len, "%lld day%s, %s", days, days == 1 || days == -1 ? "" : "s", hms);
+	else
+		snprintf(buf, len, "%s", hms);
+}
+
+/* privacyIDEA's parse_timelimit: "<count>/<timedelta>". */
+static int parse_timelimit(const char *v, long long *count, long long *secs)
+{
+	const char *slash = strchr(v, '/');
+	if (!slash || strchr(slash + 1, '/'))
+		return -1;
+	char *end;
+	*count = strtoll(v, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (end == v || end != slash)
+		return -1;
+	return parse_timedelta(slash + 1, secs);
+}
+
+/* auth_user_timelimit: authorization.auth_max_fail (always) and
+ * auth_max_success (after a success) count this user's audit rows. */
+static int timelimit_post(struct auth *a, const struct user *u, struct token_auth_result *res, struct error *err)
+{
+	if (!a->authz_on)
+		return 0;
+	static const char *const actions[2] = { "auth_max_fail", "auth_max_success" };
+	for (int k = 0; k < 2; k++) {
+		if (k == 1 && !res->success)
+			break;
+		struct polaudit qa;
+		char *v = NULL;
+		int rc = quiet_value(a, "authorization", actions[k], &qa, &v, err);
+		if (rc < 0)
+			return -1;
+		long long count, secs;
+		if (rc == 1 && parse_timelimit(v, &count, &secs) < 0) {
+			log_warning("authorization.%s: unsupported value '%s' ignored", actions[k], v);
+			rc = 0;
+		}
+		free(v);
+		if (rc != 1)
+			continue;
+		char since[DB_TS_LEN];
+		now_ts(since, -secs);
+		int64_t n = 0;
+		if (store_audit_count_auth(a->x->c, u->login, u->realm, k, since, &n, err) < 0)
+			return -1;
+		if (n < count)
+			continue;
+		char td[64], msg[160];
+		timedelta_str(secs, td, sizeof(td));
+		snprintf(msg, sizeof(msg), k ? "Only %lld successful authentications per %s"
+					     : "Only %lld failed authentications per %s",
+			 count, td);
+		res->success = 0;
+		res->authentication = "REJECT";
+		if (!res->detail)
+			res->detail = json_object();
+		json_object_set_new(res->detail, "message", json_string(msg));
+		if (!k)
+			polaudit_commit(&qa, a->x->pol); /* privacyIDEA records only auth_max_fail */
+	}
+	return 0;
+}
+
+/* auth_user_passthru: a user without tokens is checked against the user
+ * store.  1 decided (res filled), 0 go on, -1 error. */
+static int passthru(struct auth *a, const struct user *u, const char *pass, struct token_auth_result *res,
+		    struct error *err)
+{
+	struct polaudit qa;
+	struct policy_hits h;
+	int any = quiet_any(a, "authentication", "passthru", &qa, &h, err);
+	if (any <= 0)
+		return any;
+	int rc = 0;
+	const char *v = NULL;
+	if (policy_check_conflicts(&h, "passthru", err) < 0) {
+		rc = -1;
+	} else if (policy_action_get(h.v[0], "passthru", &v) == 1 && v && strcmp(v, "userstore")) {
+		/* a RADIUS server identifier: Tessera has no RADIUS servers, so it
+		 * is one that does not exist (docs/compatibility.md) */
+		rc = err_set(err, ERRK_PI, ERR_CONFIGADMIN, "The specified RADIUSServer configuration does not exist.");
+	} else {
+		struct error e2 = { 0 };
+		int ok = user_check_password(a->x->snap, a->x->c, u, pass, &e2);
+		if (ok < 0)
+			log_warning("passthru: the user store could not check the password: %s", e2.message);
+		if (ok == 1) {
+			polaudit_commit(&qa, a->x->pol);
+			rc = accept_by(res, "against userstore", policy_name(h.v[0])) < 0 ? -1 : 1;
+		}
+	}
+	policy_hits_free(&h);
+	return rc;
+}
+
+/* passOnNoUser / passOnNoToken once the condition holds: 1 accepted
+ * (res filled, the policies in the audit row), 0 no policy, -1 error. */
+static int pass_on(struct auth *a, const char *action, const char *what, struct token_auth_result *res,
+		   struct error *err)
+{
+	struct polaudit qa;
+	struct policy_hits h;
+	int any = quiet_any(a, "authentication", action, &qa, &h, err);
+	policy_hits_free(&h);
+	if (any <= 0)
+		return any;
+	char name[256];
+	polaudit_commit(&qa, a->x->pol);
+	return accept_by(res, what, polaudit_first(&qa, name, sizeof(name))) < 0 ? -1 : 1;
+}
+
 int token_check_user(struct token_ctx *x, const struct user *u, const char *pass, json_t *options,
 		     struct token_auth_result *res, struct error *err)
 {
 	struct token_list l;
 	memset(res, 0, sizeof(*res));
+	struct auth a = { .x = x, .options = options, .pu = u };
+	auth_policies_init(&a);
+	if (!u->uid[0]) {
+		/* authentication.passOnNoUser: an unknown user passes */
+		int any = a.auth_on ? pass_on(&a, "passOnNoUser", "user does not exist, accepted", res, err)
+				    : 0;
+		if (any)
+			return any < 0 ? -1 : 0;
+		return err_set(err, ERRK_PI, ERR_USER, "The user can not be found in any resolver in this realm!");
+	}
 	if (token_list_of_user(x, u, &l, err) < 0)
 		return -1;
+	size_t total = l.n;
+	int rc = 0;
+	/* authentication.passOnNoToken: a user without any token passes */
+	if (a.auth_on && total == 0) {
+		int any = pass_on(&a, "passOnNoToken", "user has no token, accepted", res, err);
+		if (any) {
+			token_list_free(&l);
+			return any < 0 ? -1 : 0;
+		}
+	}
 	drop_unknown(&l);
-	if (!l.n) {
-		/* policy: authentication.passOnNoToken, authentication.passthru */
+	keep_type(&l, opt_str(options, "token_type"));
+	/* authentication.passthru: only for a user without tokens */
+	int pt = a.auth_on && total == 0 ? passthru(&a, u, pass ? pass : "", res, err) : 0;
+	if (pt < 0) {
+		rc = -1;
+	} else if (pt == 0 && !l.n) {
 		res->detail = json_pack("{s:s}", "message", "The user has no tokens assigned");
 		res->authentication = "REJECT";
-		token_list_free(&l);
-		return 0;
+	} else if (pt == 0) {
+		rc = check_list(x, &l, pass, options, u, NULL, 1, res, err);
 	}
-	int rc = check_list(x, &l, pass, options, res, err);
+	if (rc == 0)
+		rc = timelimit_post(&a, u, res, err);
 	token_list_free(&l);
 	return rc;
 }
@@ -806,7 +1302,7 @@ int token_check_serial(struct token_ctx *x, const char *serial, const char *pass
 		return err_internal(err, "out of memory");
 	}
 	if (!otponly) {
-		rc = check_list(x, &l, pass, options, res, err);
+		rc = check_list(x, &l, pass, options, NULL, t, 1, res, err);
 		token_list_free(&l);
 		return rc;
 	}
@@ -850,9 +1346,15 @@ int token_trigger_challenge(struct token_ctx *x, const char *serial, const struc
 	if (token_select(x, serial, u, &l, err) < 0)
 		return -1;
 	drop_unknown(&l);
+	keep_type(&l, opt_str(options, "token_type"));
 	struct token **fit = calloc(l.n ? l.n : 1, sizeof(*fit));
 	size_t n = 0;
 	struct auth a = { .x = x, .options = options };
+	auth_policies_init(&a);
+	if (u)
+		a.pu = u;
+	else if (l.n == 1)
+		auth_subject_token(&a, l.v[0]);
 	a.reply = json_object();
 	int rc = -1;
 	if (!fit || !a.reply) {
@@ -869,7 +1371,10 @@ int token_trigger_challenge(struct token_ctx *x, const char *serial, const struc
 	for (size_t i = 0; i < n; i++)
 		if (token_lock(x, fit[i], err) < 0 || refresh(&a, fit[i], err) < 0)
 			goto rollback;
-	/* policy: authentication.increase_failcounter_on_challenge */
+	/* authentication.increase_failcounter_on_challenge: every token asked */
+	for (size_t i = 0; i < n && a.inc_fail_on_chal; i++)
+		if (inc_failcount(&a, fit[i], err) < 0)
+			goto rollback;
 	int made = create_challenges(&a, fit, n, err);
 	if (made < 0)
 		goto rollback;

@@ -127,8 +127,9 @@ int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_
 		err_set(err, ERRK_PI, 1610, "init token failed: unknown token type '%s'", typename);
 		goto out;
 	}
-	/* policy: admin/user.enroll<TYPE>, enrollment.max_token_per_realm,
-	 * enrollment.max_token_per_user, enrollment.<type>_max_token_per_user */
+	/* policy: admin/user.enroll<TYPE> (src/api/guard.c), enrollment.max_token_per_realm,
+	 * max_token_per_user, <type>_max_token_per_user … (src/api/token_prepolicy.c,
+	 * before this runs) */
 	const char *serial = pstr(params, "serial");
 	if (serial && *serial) {
 		if (!token_serial_valid(serial)) {
@@ -210,9 +211,9 @@ int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_
 		t->r.failcount = 0;
 	}
 	const char *pin = pstr(params, "pin");
-	/* policy: admin/user.enrollpin (no admin policy: a given PIN is set),
-	 * otp_pin_minlength/maxlength/contents, enrollment.otp_pin_random,
-	 * enrollment.encrypt_pin */
+	/* policy: admin/user.enrollpin, otp_pin_minlength/maxlength/contents,
+	 * enrollment.otp_pin_random, enrollment.encrypt_pin: applied to params by
+	 * src/api/token_prepolicy.c (pin dropped/replaced, encryptpin set) */
 	if (pin && token_store_pin(x, t, pin, pencrypt(params), err) < 0)
 		goto out;
 

@@ -114,15 +114,16 @@ static int challenge_row(void *ctx, const struct store_challenge *ch)
 	return 0;
 }
 
-int token_challenges_page(struct token_ctx *x, const char *serial, const char *transaction_id, const char *sortby,
-			  int desc, int64_t page, int64_t pagesize, json_t **out, struct error *err)
+int token_challenges_page(struct token_ctx *x, const char *serial, const char *transaction_id,
+			  const struct store_realm_limit *lim, const char *sortby, int desc, int64_t page,
+			  int64_t pagesize, json_t **out, struct error *err)
 {
 	json_t *a = json_array();
 	int64_t total = 0;
 	if (!a)
 		return err_internal(err, "out of memory");
-	if (store_challenge_page(x->c, serial, transaction_id, sortby, desc, page, pagesize, &total, challenge_row, a,
-				 err) < 0) {
+	if (store_challenge_page(x->c, serial, transaction_id, lim, sortby, desc, page, pagesize, &total,
+				 challenge_row, a, err) < 0) {
 		json_decref(a);
 		return -1;
 	}

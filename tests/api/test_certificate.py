@@ -412,13 +412,17 @@ def test_parallel_enrollments(server, tok, tmp_path):
     d = openssl_ca(tmp_path / "ca")
     name = uniq("par")
     create(server, tok, name, wire_params(d))
-    reqs = [rsa_csr(d, "p%02d" % i) for i in range(20)]
-    with concurrent.futures.ThreadPoolExecutor(10) as ex:
+    reqs = [rsa_csr(d, "p%02d" % i) for i in range(50)]
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
         rs = list(ex.map(lambda q: init(server, tok, type="certificate", ca=name, request=q), reqs))
     assert all(r.status == 200 for r in rs), [r for r in rs if r.status != 200][:1]
     lines = index_lines(d)
     serials = sorted(l[3] for l in lines)
-    assert len(lines) == 20 and len(set(serials)) == 20 and all(l[0] == "V" for l in lines)
+    assert len(lines) == 50 and len(set(serials)) == 50 and all(l[0] == "V" for l in lines)
+    # consecutive serials from 1000, and the serial file holds the next one (as openssl ca keeps it)
+    assert serials == ["%X" % n for n in range(0x1000, 0x1000 + 50)]
+    assert pathlib.Path(d, "serial").read_text() == "%X\n" % (0x1000 + 50)
+    assert sorted(l[5] for l in lines) == ["/CN=p%02d/O=pi-ref" % i for i in range(50)]
     got = sorted(token_info(server, r.body["detail"]["serial"])["certificate_serial"] for r in rs)
     assert got == serials
     # two enrollments racing for one serial: whoever loses (insert conflict, or re-initialisation),
@@ -437,6 +441,33 @@ def test_parallel_enrollments(server, tok, tmp_path):
         assert len(mine) == 2
         valid = [l[3] for l in mine if l[0] == "V"]
         assert valid == [token_info(server, serial)["certificate_serial"]], (mine, rs)
+
+
+def test_parallel_enrollments_two_processes(server, tok, tmp_path, second_server_same_db):
+    """Two server processes on one database and one CA directory: the CA lock (flock on
+    index.txt.lock) is shared across processes — every serial once, index.txt and the serial file
+    consistent, and `openssl ca` continues from there."""
+    import concurrent.futures
+    other = second_server_same_db(server)
+    tok2 = other.login()
+    d = openssl_ca(tmp_path / "ca")
+    name = uniq("par2")
+    create(server, tok, name, wire_params(d))
+    reqs = [rsa_csr(d, "q%02d" % i) for i in range(30)]
+    with concurrent.futures.ThreadPoolExecutor(12) as ex:
+        rs = list(ex.map(lambda iq: init(*((server, tok) if iq[0] % 2 else (other, tok2)), type="certificate",
+                                         ca=name, request=iq[1]), enumerate(reqs)))
+    assert all(r.status == 200 for r in rs), [r for r in rs if r.status != 200][:1]
+    lines = index_lines(d)
+    assert sorted(l[3] for l in lines) == ["%X" % n for n in range(0x1000, 0x1000 + 30)]
+    assert all(l[0] == "V" and l[4] == "unknown" for l in lines)
+    assert pathlib.Path(d, "serial").read_text() == "%X\n" % (0x1000 + 30)
+    for r in rs:
+        cert = write(d, "v.pem", pem_of(r.body["detail"]["certificate"]))
+        assert verify(d, cert).stdout.strip().endswith("OK")
+    extra = sign_with_openssl(d, "after")
+    assert verify(d, extra).stdout.strip().endswith("OK")
+    assert index_lines(d)[-1][3] == "%X" % (0x1000 + 30)
 
 
 def test_pending_genkey_gets_a_key_only_container(server, tok, tmp_path):

@@ -8,6 +8,7 @@ non-integer values; 400/302 "Invalid client definition!"), docs/compatibility.md
 Enforcement of the admin rights on these endpoints comes with the enforcement step.
 """
 import json
+import re
 import time
 
 import pytest
@@ -20,19 +21,41 @@ SCOPE_SIZES = {"admin": 118, "user": 59, "authentication": 38, "authorization": 
 # ------------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------------
+def clear_policies(server):
+    """Delete every policy with the CLI: an admin policy left by a test may have taken the
+    admin's policy rights (the guard: once an admin policy exists, only what policies allow)."""
+    for (name,) in server.db_query("SELECT name FROM policy"):
+        server.cli("policy", "delete", name)
+
+
 @pytest.fixture
 def tok(server):
     """An admin JWT, with no policy left over from an earlier test."""
-    t = server.login()
-    for p in server.get("/policy/", token=t).value:
-        assert server.delete("/policy/" + p["name"], token=t).status == 200
-    return t
+    clear_policies(server)
+    yield server.login()
+    clear_policies(server)
+
+
+RIGHTS = "zz-rights"
+
+
+@pytest.fixture
+def rights(server, tok):
+    """For tests that create admin policies: the admin policy RIGHTS (made by the CLI) keeps the
+    test admin's policy rights; listed() and policy_rows() leave it out."""
+    server.cli("policy", "create", RIGHTS, "admin", "policyread, policywrite, policydelete")
+    return tok
+
+
+def listed(server, tok, **params):
+    """GET /policy/ without the RIGHTS policy."""
+    return [p for p in server.get("/policy/", params=params, token=tok).value if p["name"] != RIGHTS]
 
 
 def policy_rows(server):
     return server.db_query("SELECT name, scope, \"action\", realm, client, \"time\", priority, active, "
                            "check_all_resolvers, adminrealm, adminuser, resolver, \"user\", pinode "
-                           "FROM policy ORDER BY name")
+                           "FROM policy WHERE name <> '%s' ORDER BY name" % RIGHTS)
 
 
 def condition_rows(server, name):
@@ -63,7 +86,8 @@ def expect_error(r, status, code, message=None):
 # ------------------------------------------------------------------------------------------------
 # create, read, update, delete
 # ------------------------------------------------------------------------------------------------
-def test_create_read_delete(server, tok):
+def test_create_read_delete(server, rights):
+    tok = rights
     ts0 = timestamp(server)
     r = server.post("/policy/pol1", data={"scope": "admin", "action": "enable, disable",
                                           "realm": "realm1", "user": "alice, -bob"}, token=tok)
@@ -76,7 +100,7 @@ def test_create_read_delete(server, tok):
         "realm": ["realm1"], "adminrealm": [], "adminuser": [], "resolver": [], "pinode": [],
         "user": ["alice", "-bob"], "client": [], "time": "", "priority": 1,
         "check_all_resolvers": False, "conditions": []}
-    assert server.get("/policy/", token=tok).value == [get_one(server, tok, "pol1")]
+    assert listed(server, tok) == [get_one(server, tok, "pol1")]
     assert server.get("/policy/nosuch", token=tok).value == []
     r = server.delete("/policy/pol1", token=tok)
     assert r.status == 200 and r.value == pid
@@ -131,7 +155,8 @@ def test_update_keeps_what_is_not_given(server, tok):
     assert condition_rows(server, "upd") == []
 
 
-def test_enable_disable(server, tok):
+def test_enable_disable(server, rights):
+    tok = rights
     server.post("/policy/ed", json_body={"scope": "admin", "action": "enable",
                                          "check_all_resolvers": True}, token=tok)
     pid = get_one(server, tok, "ed")
@@ -140,8 +165,8 @@ def test_enable_disable(server, tok):
     p = get_one(server, tok, "ed")
     # disabling must not reset check_all_resolvers (privacyIDEA 3.8 did)
     assert p["active"] is False and p["check_all_resolvers"] is True
-    assert server.get("/policy/", params={"active": "false"}, token=tok).value == [p]
-    assert server.get("/policy/", params={"active": "true"}, token=tok).value == []
+    assert listed(server, tok, active="false") == [p]
+    assert listed(server, tok, active="true") == []
     server.post("/policy/enable/ed", token=tok)
     p = get_one(server, tok, "ed")
     assert p["active"] is True and p["check_all_resolvers"] is True
@@ -151,12 +176,13 @@ def test_enable_disable(server, tok):
     expect_error(server.post("/policy/disable/nosuch", token=tok), 404, 601)
 
 
-def test_list_filters(server, tok):
+def test_list_filters(server, rights):
+    tok = rights
     server.post("/policy/a", data={"scope": "admin", "action": "enable", "realm": "r1", "priority": "2"},
                 token=tok)
     server.post("/policy/b", data={"scope": "admin", "action": "disable"}, token=tok)
     server.post("/policy/c", data={"scope": "webui", "action": "login_mode=privacyIDEA"}, token=tok)
-    names = lambda **q: [p["name"] for p in server.get("/policy/", params=q, token=tok).value]
+    names = lambda **q: [p["name"] for p in listed(server, tok, **q)]
     assert names() == ["b", "c", "a"]  # by priority
     assert names(scope="admin") == ["b", "a"]
     assert names(realm="r1") == ["b", "c", "a"]  # policies without realm hold for every realm
@@ -258,7 +284,8 @@ def test_bad_names(server, tok, name, message):
     assert policy_rows(server) == []
 
 
-def test_update_with_bad_input_changes_nothing(server, tok):
+def test_update_with_bad_input_changes_nothing(server, rights):
+    tok = rights
     server.post("/policy/keep", data={"scope": "admin", "action": "enable", "priority": "3"}, token=tok)
     before = policy_rows(server)
     expect_error(server.post("/policy/keep", data={"scope": "admin", "action": "enable",
@@ -268,7 +295,8 @@ def test_update_with_bad_input_changes_nothing(server, tok):
     assert policy_rows(server) == before
 
 
-def test_values_accepted(server, tok):
+def test_values_accepted(server, rights):
+    tok = rights
     ok = [("admin", "otp_pin_maxlength=0, otp_pin_minlength=31, hotp_otplen=8, hotp_hashlib=sha256, "
                     "enrollCERTIFICATE, enrollWEBAUTHN, certificate_trusted_Attestation_CA_path=/etc/ca"),
           ("authentication", "otppin='userstore', challenge_response=hotp totp, challenge_text='Hi there'"),
@@ -293,7 +321,8 @@ def test_values_accepted(server, tok):
 # ------------------------------------------------------------------------------------------------
 # /policy/check
 # ------------------------------------------------------------------------------------------------
-def test_check(server, tok):
+def test_check(server, rights):
+    tok = rights
     server.post("/policy/chk-net", data={"scope": "admin", "action": "enable", "realm": "r1",
                                          "client": "10.0.0.0/8, -10.0.0.9"}, token=tok)
     server.post("/policy/chk-user", data={"scope": "admin", "action": "enable, disable", "user": "*, -eve",
@@ -396,9 +425,10 @@ def make_three(server, tok):
     ok(server.post("/policy/exp.3", data={"scope": "webui", "action": "login_text='Hello there'"}, token=tok))
 
 
-def test_export_import_round_trip(server, tok):
+def test_export_import_round_trip(server, rights):
+    tok = rights
     make_three(server, tok)
-    before = server.get("/policy/", token=tok).value
+    before = listed(server, tok)
     r = requests.get(server.base + "/policy/export/policies.cfg", headers={"Authorization": tok}, timeout=30)
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/plain")
@@ -409,13 +439,16 @@ def test_export_import_round_trip(server, tok):
     assert "action = {'otppin': 'userstore'}\n" in text
     for p in before:
         server.delete("/policy/" + requests.utils.quote(p["name"]), token=tok)
+    # the test's own RIGHTS policy stays and is not imported again
+    text = "".join(sec for sec in re.split(r"(?m)^(?=\[)", text) if not sec.startswith("[%s]" % RIGHTS))
     r = server.post("/policy/import/policies.cfg", data={"file": text}, token=tok)
     assert r.status == 200 and r.value == 3
     # every field comes back (privacyIDEA 3.8's import dropped active, admin fields and conditions)
-    assert server.get("/policy/", token=tok).value == before
+    assert listed(server, tok) == before
 
 
-def test_import_multipart_upload(server, tok):
+def test_import_multipart_upload(server, rights):
+    tok = rights
     """The Web UI uploads the file as multipart/form-data field "file" (src/http/multipart.c)."""
     text = "[mp]\nscope = admin\naction = {'enable': True}\n"
     r = requests.post(server.base + "/policy/import/x.cfg", headers={"Authorization": tok},
@@ -424,7 +457,8 @@ def test_import_multipart_upload(server, tok):
     assert get_one(server, tok, "mp")["action"] == {"enable": True}
 
 
-def test_import_bad_files_change_nothing(server, tok):
+def test_import_bad_files_change_nothing(server, rights):
+    tok = rights
     server.post("/policy/stay", data={"scope": "admin", "action": "enable"}, token=tok)
     before = policy_rows(server)
     cases = [("", "ERR905: Error loading policy. File empty!"),
@@ -444,11 +478,12 @@ def test_import_bad_files_change_nothing(server, tok):
 # ------------------------------------------------------------------------------------------------
 # the CLI
 # ------------------------------------------------------------------------------------------------
-def test_cli(server, tok, tmp_path):
+def test_cli(server, rights, tmp_path):
+    tok = rights
     make_three(server, tok)
     out = server.cli("policy", "list").stdout.splitlines()
     assert out[:2] == ["Active \t Name \t Scope", "=" * 40]
-    assert sorted(out[2:]) == sorted(["True \t exp1 \t admin", "False \t exp 2 \t authentication",
+    assert sorted(x for x in out[2:] if RIGHTS not in x) == sorted(["True \t exp1 \t admin", "False \t exp 2 \t authentication",
                                       "True \t exp.3 \t webui"])
     assert server.cli("policy", "disable", "exp1").stdout.strip().isdigit()
     assert get_one(server, tok, "exp1")["active"] is False
@@ -463,18 +498,18 @@ def test_cli(server, tok, tmp_path):
     assert f.read_text().startswith("{'policy': [")
     stdout = server.cli("policy", "p_export", "-n", "exp1").stdout
     assert "'name': 'exp1'" in stdout and "exp.3" not in stdout
-    before = server.get("/policy/", token=tok).value
+    before = listed(server, tok)
     server.cli("policy", "delete", "exp1")
     r = server.cli("policy", "p_import", "--filename", str(f))
     assert "Added policy exp1 with result" in r.stdout
     assert "Policy exp.3 exists and -u is not specified, skipping import." in r.stdout
-    assert server.get("/policy/", token=tok).value == before
+    assert listed(server, tok) == before
     r = server.cli("policy", "p_import", "-f", str(f), "--update")
     assert "Updated policy exp.3 with result" in r.stdout
     server.cli("policy", "create", "extra", "admin", "disable")
     r = server.cli("policy", "p_import", "-f", str(f), "--cleanup")
     assert "Cleanup old policies." in r.stdout and "Deleted policy extra with result" in r.stdout
-    assert server.get("/policy/", token=tok).value == before
+    assert listed(server, tok) == before
 
     # create from arguments and from a file (its values win)
     assert server.cli("policy", "create", "cli1", "authentication", "otppin=none").stdout.strip().isdigit()

@@ -191,7 +191,11 @@ def test_reinit_same_serial_and_type_mismatch(server, tok):
 
 def test_init_pin_and_encryptpin(server, tok):
     ok(init(server, tok, type="spass", serial="PINH1", pin="hashed-pin"))
+    # privacyIDEA's encrypt_pin pre-policy: the parameter counts only with
+    # an enrollment policy encrypt_pin (test_enroll_policies.py)
+    ok(server.post("/policy/encpin", data={"scope": "enrollment", "action": "encrypt_pin"}, token=tok))
     ok(init(server, tok, type="spass", serial="PINE1", pin="enc-pin", encryptpin="true"))
+    ok(server.delete("/policy/encpin", token=tok))
     h = token_row(server, "PINH1")["pin_hash"]
     e = token_row(server, "PINE1")["pin_hash"]
     assert h.startswith("tpin1$") and "hashed-pin" not in h

@@ -952,6 +952,16 @@ static void test_audit_names(void **state)
 	char tiny[4] = "";
 	policy_hits_audit(&h, tiny, sizeof(tiny));
 	assert_string_equal(tiny, "p1"); /* never overflows */
+	char parts[64] = "p10,xp1,p1x";
+	policy_audit_add(parts, sizeof(parts), "p1"); /* only whole names count */
+	assert_string_equal(parts, "p10,xp1,p1x,p1");
+	policy_audit_add(parts, sizeof(parts), "p10");
+	policy_audit_add(parts, sizeof(parts), "xp1");
+	policy_audit_add(parts, sizeof(parts), "p1x");
+	policy_audit_add(parts, sizeof(parts), "p1");
+	assert_string_equal(parts, "p10,xp1,p1x,p1");
+	policy_audit_add(parts, sizeof(parts), "x");
+	assert_string_equal(parts, "p10,xp1,p1x,p1,x");
 	policy_hits_free(&h);
 	policy_set_free(ps);
 }
@@ -997,6 +1007,109 @@ static void test_threads_share_a_set(void **state)
 	policy_set_free(shared_set);
 }
 
+/* ---- the action index and its quick filters agree with a full scan ---- */
+
+/* privacyIDEA's action filter for the keys this test uses: `*`, plain
+ * names, exclusions `-x`, and the one pattern `en.ble`. */
+static int ref_action_pass(const char *keys, const char *action)
+{
+	char buf[128];
+	int found = 0, excluded = 0;
+	snprintf(buf, sizeof(buf), "%s", keys);
+	for (char *save = NULL, *k = strtok_r(buf, ", ", &save); k; k = strtok_r(NULL, ", ", &save)) {
+		if (k[0] == '-')
+			excluded |= !strcmp(k + 1, action);
+		else if (!strcmp(k, "*") || !strcmp(k, action) || (!strcmp(k, "en.ble") && !strcmp(action, "enable")))
+			found = 1;
+	}
+	return found && !excluded;
+}
+
+static int two_resolvers(void *ctx, const char *user, const char *realm, const char *const **list, struct error *err)
+{
+	static const char *const both[] = { "res2", "res1", NULL };
+	(void)ctx, (void)user, (void)realm, (void)err;
+	*list = both;
+	return 0;
+}
+
+static void test_index_and_quick_filters(void **state)
+{
+	(void)state;
+	/* Lists of plain names (filtered by the Bloom bits of struct
+	 * policy_ref), mixed-case and non-ASCII realms, patterns, `*` and
+	 * exclusions (never filtered), empty lists. */
+	static const char *const users[] = { NULL, "alice", "alice, bob", "Alice", "*, -bob", "a.*", "u1, u2, u3, u4, u5",
+					     "\xc3\xbcser", "bob" };
+	static const char *const realms[] = { NULL, "r1", "R1", "r1, r2", "r.*", "*", "-r1", "r\xc3\x84" "alm", "r2" };
+	static const char *const resolvers[] = { NULL, "res1", "res1, res2", "res.*", "res2" };
+	static const char *const pinodes[] = { NULL, "node1", "node1, node2", "node2" };
+	static const char *const actions[] = { "enable", "disable", "enable, disable", "*", "en.ble", "*, -enable",
+					       "enable, -disable", "disable, enable, enable", "setpin" };
+	enum { N = 400 };
+	struct store_policy rows[N];
+	char nm[N][16];
+	memset(rows, 0, sizeof(rows));
+	unsigned seed = 12345;
+#define PICK(a) (a)[(seed = seed * 1103515245u + 12345u, (seed >> 8) % (sizeof(a) / sizeof((a)[0])))]
+	for (int i = 0; i < N; i++) {
+		snprintf(nm[i], sizeof(nm[i]), "p%03d", i);
+		rows[i].id = i + 1;
+		rows[i].name = nm[i];
+		rows[i].scope = (char *)(i % 7 ? "authentication" : "authorization");
+		rows[i].action = (char *)PICK(actions);
+		rows[i].user = (char *)PICK(users);
+		rows[i].realm = (char *)PICK(realms);
+		rows[i].resolver = (char *)PICK(resolvers);
+		rows[i].pinode = (char *)PICK(pinodes);
+		rows[i].check_all_resolvers = i % 11 == 0;
+		rows[i].priority = 1 + i % 5;
+		rows[i].active = i % 13 != 0;
+	}
+	struct error err = { 0 };
+	struct policy_set *ps = policy_set_build(rows, N, &err);
+	assert_non_null(ps);
+	static const char *const q_users[] = { NULL, "", "alice", "Alice", "bob", "u4", "carol", "\xc3\xbcser" };
+	static const char *const q_realms[] = { NULL, "", "r1", "R1", "r2", "r3", "R\xc3\x84" "ALM", "r\xc3\x84" "alm" };
+	static const char *const q_resolvers[] = { NULL, "res1", "res2", "res9" };
+	static const char *const q_pinodes[] = { NULL, "node1", "node2", "node3" };
+	static const char *const q_actions[] = { "enable", "disable", "setpin", "other" };
+	struct policy_env env = { .user_resolvers = two_resolvers };
+	size_t checked = 0, hits = 0;
+	for (size_t a = 0; a < 8; a++)
+		for (size_t b = 0; b < 8; b++)
+			for (size_t c = 0; c < 4; c++)
+				for (size_t d = 0; d < 4; d++)
+					for (size_t e = 0; e < 4; e++) {
+						struct policy_match m = { .scope = "authentication", .user = q_users[a],
+									  .realm = q_realms[b], .resolver = q_resolvers[c],
+									  .pinode = q_pinodes[d] };
+						struct policy_hits all, got;
+						assert_int_equal(policy_match(ps, &m, &env, &all, &err), 0);
+						m.action = q_actions[e];
+						assert_int_equal(policy_match(ps, &m, &env, &got, &err), 0);
+						size_t k = 0;
+						for (size_t i = 0; i < all.n; i++) {
+							const struct policy *p = all.v[i];
+							const char *keys = rows[atoi(policy_name(p) + 1)].action;
+							if (!ref_action_pass(keys, m.action))
+								continue;
+							assert_true(k < got.n);
+							assert_string_equal(policy_name(got.v[k]), policy_name(p));
+							k++;
+						}
+						assert_int_equal(k, got.n);
+						hits += got.n;
+						checked++;
+						policy_hits_free(&all);
+						policy_hits_free(&got);
+					}
+#undef PICK
+	assert_int_equal(checked, 8 * 8 * 4 * 4 * 4);
+	assert_true(hits > 1000); /* the filters are exercised on both sides */
+	policy_set_free(ps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1022,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(test_export_and_parse),
 		cmocka_unit_test(test_pyliteral),
 		cmocka_unit_test(test_audit_names),
+		cmocka_unit_test(test_index_and_quick_filters),
 		cmocka_unit_test(test_threads_share_a_set),
 	};
 	return cmocka_run_group_tests(tests, setup_tz, NULL);

@@ -187,8 +187,9 @@ int calocal_profile(const struct calocal_conf *c, const struct caconnector_sign_
 /* Subject after the CA policy and request string checks (504). */
 int calocal_policy_subject(const struct calocal_conf *c, X509 *cacert, X509_REQ *req,
 			 X509_NAME **subject, struct error *err);
-/* Issue: build, take the lock, assign the serial, sign, write the files,
- * update the database.  request_text/spkac for the CSRDir copy. */
+/* Issue: build; under the lock assign the serial (serial file written);
+ * sign unlocked; under the lock again append the index.txt line; then
+ * write the files.  request_text/spkac for the CSRDir copy. */
 int calocal_issue(struct calocal *l, const struct calocal_conf *c, const struct calocal_keys *k,
 		X509_REQ *req, const char *request_text, int spkac, long days, const char *ext,
 		struct calocal_issued *out, struct error *err);

@@ -619,8 +619,52 @@ fail:
 	return NULL;
 }
 
-/* Under the CA lock: check the database, take the serial, sign, and commit
- * serial file, index.txt.attr (when missing) and the index.txt line.
+/* Append the index.txt line of x under the CA lock; with unique_subject
+ * the database is checked again, since it was unlocked while signing. */
+static int append_row(const struct calocal_conf *c, X509 *x, const char *hex, const char *rowname, int unique,
+		      struct error *err)
+{
+	struct calocal_db db = { 0 };
+	int lock, rc = -1;
+	if ((lock = calocal_lock(c->lockfile, 1, err)) < 0)
+		return -1;
+	if (unique && rowname[0]) {
+		if (calocal_db_load(c->database, &db, err) != 0)
+			goto out;
+		if (calocal_db_has_valid_name(&db, rowname)) {
+			err_set(err, ERRK_PI, ERR_CSR, "There is already a certificate for %s", rowname);
+			goto out;
+		}
+	}
+	struct calocal_row row = { 0 };
+	ASN1_TIME *na = X509_getm_notAfter(x);
+	char exp[32];
+	snprintf(exp, sizeof(exp), "%.*s", na->length, (const char *)na->data);
+	row.dirty = 1;
+	row.f[DB_TYPE] = "V";
+	row.f[DB_EXP] = exp;
+	row.f[DB_REV] = "";
+	row.f[DB_SERIAL] = (char *)hex;
+	row.f[DB_FILE] = "unknown";
+	/* an empty subject is recorded under the serial (openssl) */
+	row.f[DB_NAME] = rowname[0] ? (char *)rowname : (char *)hex;
+	rc = calocal_db_append(c->database, &row, err);
+out:
+	calocal_unlock(lock);
+	calocal_db_free(&db);
+	return rc;
+}
+
+/* Issue x in two short critical sections of the CA lock (flock on
+ * index.txt.lock, shared by every Tessera process and thread of this CA):
+ *   1. check the database, take the serial and write the next one to the
+ *      serial file (and index.txt.attr when missing);
+ *   2. after signing — the slow part, done unlocked — append the
+ *      index.txt line (one write + fdatasync).
+ * A serial taken in 1 is never handed out twice; a failure or crash
+ * between 1 and 2 only leaves a gap in the serial numbers, as a crash of
+ * `openssl ca` after writing its serial file.  index.txt lines may then
+ * be out of serial order, which openssl does not mind.
  * *hex: the serial as index.txt writes it. */
 static int commit_cert(const struct calocal_conf *c, const struct calocal_keys *k, X509 *x,
 		       const EVP_MD *md, char **hex, struct error *err)
@@ -667,11 +711,12 @@ static int commit_cert(const struct calocal_conf *c, const struct calocal_keys *
 			goto out;
 		}
 	}
-	if (!BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) || !X509_sign(x, k->key, md)) {
-		ossl_err(err, "signing the certificate failed");
+	if (!BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x))) {
+		ossl_err(err, "out of memory");
 		goto out;
 	}
-	/* serial first: a crash in between costs a serial number, never reuses one */
+	/* the serial file first: a crash later costs a serial number, never
+	 * reuses one */
 	if (!c->rand_serial) {
 		if (!BN_add_word(bn, 1)) {
 			err_set(err, ERRK_PI, ERR_CA, "out of memory");
@@ -682,22 +727,16 @@ static int commit_cert(const struct calocal_conf *c, const struct calocal_keys *
 	}
 	if (!have_attr && calocal_db_attr_write(c->database, unique, err) != 0)
 		goto out;
-	{
-		struct calocal_row row = { 0 };
-		ASN1_TIME *na = X509_getm_notAfter(x);
-		char exp[32];
-		snprintf(exp, sizeof(exp), "%.*s", na->length, (const char *)na->data);
-		row.dirty = 1;
-		row.f[DB_TYPE] = "V";
-		row.f[DB_EXP] = exp;
-		row.f[DB_REV] = "";
-		row.f[DB_SERIAL] = *hex;
-		row.f[DB_FILE] = "unknown";
-		/* an empty subject is recorded under the serial (openssl) */
-		row.f[DB_NAME] = rowname[0] ? rowname : *hex;
-		if (calocal_db_append(c->database, &row, err) != 0)
-			goto out;
+	calocal_unlock(lock);
+	lock = -1;
+	calocal_db_free(&db);
+
+	if (!X509_sign(x, k->key, md)) {
+		ossl_err(err, "signing the certificate failed");
+		goto out;
 	}
+	if (append_row(c, x, *hex, rowname, unique, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	calocal_unlock(lock);

@@ -4,7 +4,12 @@
  * token, obtained by a CA connector from a PEM CSR or SPKAC (`request`),
  * uploaded as is (`certificate`), or issued for a key pair generated here
  * (`genkey`/`generate`, delivered once as an encrypted PKCS#12).  No OTP:
- * check_otp never matches.
+ * check_otp never matches.  The enrollment policies are asked through
+ * the request's policy context (x->pol): certificate_ca_connector,
+ * certificate_template, certificate_request_subject_component,
+ * certificate_require_attestation and the caller's
+ * certificate_trusted_Attestation_CA_path (attestation chains are checked
+ * with OpenSSL's X509_verify_cert, never a shell-out).
  *
  * All CA work (signing) happens inside enroll, before the core writes
  * anything; a failure returns -1 and nothing is stored.  A certificate the
@@ -15,23 +20,34 @@
  */
 #include "tokentype.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "../caconnector_cfg.h"
 #include "../crypto.h"
 #include "../log.h"
+#include "../polctx.h"
 #include "../user.h"
 
 #define CRT_MAX_PEM (64 * 1024)
+/* privacyIDEA's DEFAULT_CA_PATH: the trusted attestation chains when no
+ * certificate_trusted_Attestation_CA_path policy matches. */
+#define CRT_DEFAULT_CA_PATH "/etc/privacyidea/trusted_attestation_ca"
+/* Bounds for one trusted directory (admin-provided files). */
+#define CRT_MAX_CHAIN_FILES 1000
+#define CRT_MAX_CHAIN_CERTS 32
 
 static int crt_true(const char *v)
 {
@@ -209,8 +225,10 @@ static EVP_PKEY *crt_keygen(struct token_enroll *e, struct error *err)
 	return k;
 }
 
-/* A PEM CSR with CN = the owner's login, signed with SHA-256. */
-static char *crt_make_csr(EVP_PKEY *k, const char *cn, struct error *err)
+/* A PEM CSR with CN = the owner's login, then (privacyIDEA 3.8,
+ * certificate_request_subject_component) emailAddress and OU = realm when
+ * given, signed with SHA-256.  The CA's policy section may reorder them. */
+static char *crt_make_csr(EVP_PKEY *k, const char *cn, const char *email, const char *ou, struct error *err)
 {
 	X509_REQ *r = X509_REQ_new();
 	X509_NAME *n = r ? X509_REQ_get_subject_name(r) : NULL;
@@ -218,6 +236,9 @@ static char *crt_make_csr(EVP_PKEY *k, const char *cn, struct error *err)
 	char *s = NULL, *p;
 	if (r && n && b && X509_REQ_set_version(r, 0) &&
 	    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) &&
+	    (!email ||
+	     X509_NAME_add_entry_by_txt(n, "emailAddress", MBSTRING_UTF8, (const unsigned char *)email, -1, -1, 0)) &&
+	    (!ou || X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (const unsigned char *)ou, -1, -1, 0)) &&
 	    X509_REQ_set_pubkey(r, k) && X509_REQ_sign(r, k, EVP_sha256()) && PEM_write_bio_X509_REQ(b, r)) {
 		long len = BIO_get_mem_data(b, &p);
 		s = malloc((size_t)len + 1);
@@ -226,8 +247,10 @@ static char *crt_make_csr(EVP_PKEY *k, const char *cn, struct error *err)
 			s[len] = '\0';
 		}
 	}
-	if (!s)
-		err_internal(err, "could not build the certificate request");
+	if (!s) {
+		ERR_clear_error();
+		err_set(err, ERRK_PI, ERR_CSR, "could not build the certificate request");
+	}
 	BIO_free(b);
 	X509_REQ_free(r);
 	return s;
@@ -288,26 +311,265 @@ static char *crt_normalise_request(const char *req)
 	return s;
 }
 
+/* Every certificate of one chain file, in file order (privacyIDEA's
+ * parse_chainfile: the trusted root first, then the intermediates).  NULL
+ * when the file holds none. */
+static STACK_OF(X509) *crt_chain_file(const char *path)
+{
+	BIO *b = BIO_new_file(path, "r");
+	STACK_OF(X509) *sk = b ? sk_X509_new_null() : NULL;
+	X509 *x;
+	while (sk && sk_X509_num(sk) < CRT_MAX_CHAIN_CERTS && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+		if (!sk_X509_push(sk, x))
+			X509_free(x);
+	ERR_clear_error();
+	BIO_free(b);
+	if (sk && sk_X509_num(sk) == 0) {
+		sk_X509_free(sk);
+		sk = NULL;
+	}
+	return sk;
+}
+
+/* privacyIDEA's verify_certificate with OpenSSL's verifier: the first
+ * certificate of the chain is the trust anchor, each next one must be
+ * issued by the one before and the attestation certificate by the last —
+ * every certificate of the file on the path.  Like privacyIDEA the
+ * validity periods are not checked; unlike it OpenSSL also checks the CA
+ * constraints of the issuers.  1 verified, 0 not. */
+static int crt_verify_chain(X509 *att, STACK_OF(X509) *chain)
+{
+	int n = sk_X509_num(chain), ok = 0;
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	for (int i = 1; untrusted && i < n; i++)
+		if (!sk_X509_push(untrusted, sk_X509_value(chain, i)))
+			goto out;
+	if (!st || !ctx || !untrusted || n < 1 || !X509_STORE_add_cert(st, sk_X509_value(chain, 0)) ||
+	    !X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_NO_CHECK_TIME) ||
+	    !X509_STORE_CTX_init(ctx, st, att, untrusted))
+		goto out;
+	if (X509_verify_cert(ctx) == 1) {
+		STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+		ok = path && sk_X509_num(path) == n + 1;
+		if (!ok)
+			log_debug("attestation certificate verified, but not through every certificate of the chain");
+	} else {
+		log_debug("Can not verify attestation certificate against chain: %s",
+			  X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	}
+out:
+	ERR_clear_error();
+	sk_X509_free(untrusted); /* the certificates stay chain's */
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	return ok;
+}
+
+static int crt_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* privacyIDEA's verify_certificate_path: 1 when the chain of any regular
+ * file of any of the directories verifies att, else 0 (a missing
+ * directory is logged, a file without certificates simply does not
+ * verify). */
+static int crt_verify_paths(X509 *att, json_t *dirs)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(dirs, i, v) {
+		const char *dir = json_string_value(v);
+		DIR *d = dir ? opendir(dir) : NULL;
+		if (!d) {
+			log_warning("The configured attestation CA directory does not exist.");
+			continue;
+		}
+		char **names = NULL;
+		size_t n = 0, cap = 0;
+		struct dirent *de;
+		while ((de = readdir(d)) && n < CRT_MAX_CHAIN_FILES) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (n == cap) {
+				size_t nc = cap ? 2 * cap : 16;
+				char **nn = realloc(names, nc * sizeof(*nn));
+				if (!nn)
+					break;
+				names = nn;
+				cap = nc;
+			}
+			if ((names[n] = strdup(de->d_name)) != NULL)
+				n++;
+		}
+		closedir(d);
+		if (n)
+			qsort(names, n, sizeof(*names), crt_strcmp);
+		int verified = 0;
+		for (size_t k = 0; k < n; k++) {
+			char path[4096];
+			struct stat sb;
+			if (!verified && snprintf(path, sizeof(path), "%s/%s", dir, names[k]) < (int)sizeof(path) &&
+			    stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+				STACK_OF(X509) *chain = crt_chain_file(path);
+				if (chain) {
+					verified = crt_verify_chain(att, chain);
+					sk_X509_pop_free(chain, X509_free);
+				}
+			}
+			free(names[k]);
+		}
+		free(names);
+		if (verified)
+			return 1;
+	}
+	return 0;
+}
+
+/* The attestation policies of an enrollment (privacyIDEA's prepolicy
+ * required_piv_attestation and the type's get_default_settings). */
+struct crt_attest_pol {
+	int require;    /* certificate_require_attestation require_and_verify */
+	int verify;     /* verify or require_and_verify */
+	json_t *paths;  /* the trusted directories (array of strings) */
+};
+
+/* policy: enrollment.certificate_require_attestation (Match.user of the
+ * owner, unique) */
+static int crt_attestation_mode(struct token_enroll *e, struct crt_attest_pol *ap, struct error *err)
+{
+	struct polq q = { .scope = "enrollment", .action = "certificate_require_attestation", .user = e->owner };
+	char *mode = NULL;
+	int rc = polctx_value(e->x->pol, &q, 0, &mode, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		ap->require = !strcmp(mode, "require_and_verify");
+		ap->verify = ap->require || !strcmp(mode, "verify");
+	}
+	free(mode);
+	return 0;
+}
+
+/* policy: admin/user.certificate_trusted_Attestation_CA_path — in the
+ * caller's scope (Match.generic scope=role with the owner and the admin),
+ * all values, whitespace kept; none → CRT_DEFAULT_CA_PATH. */
+static int crt_trusted_paths(struct token_enroll *e, struct crt_attest_pol *ap, struct error *err)
+{
+	const struct polctx *p = e->x->pol;
+	json_t *vals = NULL;
+	if (p && p->role) {
+		struct polq q = { .scope = p->role,
+				  .action = "certificate_trusted_Attestation_CA_path",
+				  .user = e->owner,
+				  .adminuser = p->adminuser,
+				  .adminrealm = p->adminrealm };
+		if (polctx_values(p, &q, POLICY_ALLOW_WHITESPACE, &vals, err) < 0)
+			return -1;
+	}
+	if (!vals || json_array_size(vals) == 0) {
+		json_decref(vals);
+		vals = json_pack("[s]", CRT_DEFAULT_CA_PATH);
+		if (!vals)
+			return err_internal(err, "out of memory");
+	}
+	ap->paths = vals;
+	return 0;
+}
+
 /* privacyIDEA: an attestation certificate sent with a PEM CSR must carry
  * the CSR's public key ("certificate request does not match attestation
- * certificate.", privacyIDEAError 10).  The chain check against
- * certificate_trusted_Attestation_CA_path waits for the policy wiring. */
-static int crt_check_attestation(const char *req, const char *attestation, struct error *err)
+ * certificate.", privacyIDEAError 10); then its chain is checked against
+ * the trusted directories: a failure is only logged, unless the policy
+ * says verify / require_and_verify ("Failed to verify certificate chain of
+ * attestation certificate.", 10). */
+static int crt_check_attestation(struct token_enroll *e, const char *req, const char *attestation,
+				 const struct crt_attest_pol *ap, struct error *err)
 {
 	BIO *b = BIO_new_mem_buf(req, -1);
 	X509_REQ *r = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
-	X509 *a = crt_parse(attestation);
+	X509 *a = strlen(attestation) <= CRT_MAX_PEM ? crt_parse(attestation) : NULL;
 	int rc = 0;
-	if (!r)
+	ERR_clear_error();
+	if (!r) {
 		rc = err_set(err, ERRK_PI, ERR_CSR, "The certificate request is not a PEM encoded PKCS#10 request.");
-	else if (!a)
+	} else if (!X509_REQ_get0_pubkey(r) || X509_REQ_verify(r, X509_REQ_get0_pubkey(r)) != 1) {
+		/* privacyIDEA checks the signature before the attestation */
+		rc = err_set(err, ERRK_PI, ERR_CSR, "request has invalid signature.");
+	} else if (!a) {
 		rc = err_param(err, "The attestation is not a PEM encoded X.509 certificate.");
-	else if (EVP_PKEY_eq(X509_REQ_get0_pubkey(r), X509_get0_pubkey(a)) != 1)
+	} else if (EVP_PKEY_eq(X509_REQ_get0_pubkey(r), X509_get0_pubkey(a)) != 1) {
+		log_warning("certificate request does not match attestation certificate.");
 		rc = err_set(err, ERRK_PI, 10, "certificate request does not match attestation certificate.");
+	} else if (!crt_verify_paths(a, ap->paths)) {
+		log_warning("Failed to verify certificate chain of attestation certificate.");
+		if (ap->verify)
+			rc = err_set(err, ERRK_PI, 10, "Failed to verify certificate chain of attestation certificate.");
+	} else {
+		log_info("certificate token %s: attestation certificate verified",
+			 e->t->r.serial ? e->t->r.serial : "");
+	}
+	ERR_clear_error();
 	X509_free(a);
 	X509_REQ_free(r);
 	BIO_free(b);
 	return rc;
+}
+
+/* The subject components of a server-generated request (privacyIDEA 3.8's
+ * init_subject_components): "email" → the owner's email from the user
+ * store, "realm" → OU = the owner's realm.  *email malloc'd or NULL. */
+static int crt_subject_components(struct token_enroll *e, char **email, const char **ou, struct error *err)
+{
+	/* policy: enrollment.certificate_request_subject_component (Match.user
+	 * of the owner, all values) */
+	struct polq q = { .scope = "enrollment", .action = "certificate_request_subject_component", .user = e->owner };
+	json_t *vals = NULL, *v;
+	size_t i;
+	int want_email = 0, want_realm = 0;
+	*email = NULL;
+	*ou = NULL;
+	if (polctx_values(e->x->pol, &q, 0, &vals, err) < 0)
+		return -1;
+	json_array_foreach(vals, i, v) {
+		const char *s = json_string_value(v);
+		want_email |= s && !strcmp(s, "email");
+		want_realm |= s && !strcmp(s, "realm");
+	}
+	json_decref(vals);
+	if (want_realm && e->owner->realm[0])
+		*ou = e->owner->realm;
+	if (want_email) {
+		json_t *info = NULL;
+		if (user_info(e->x->snap, e->x->c, e->owner, &info, err) < 0)
+			return -1;
+		const char *m = json_string_value(json_object_get(info, "email"));
+		if (m && *m && !(*email = strdup(m))) {
+			json_decref(info);
+			return err_internal(err, "out of memory");
+		}
+		json_decref(info);
+	}
+	return 0;
+}
+
+/* A value policy of the enrollment scope for the owner (unique), replacing
+ * the request parameter as privacyIDEA's prepolicies do.  *out stays
+ * unchanged when no policy matches. */
+static int crt_policy_param(struct token_enroll *e, const char *action, char **out, struct error *err)
+{
+	struct polq q = { .scope = "enrollment", .action = action, .user = e->owner };
+	char *v = NULL;
+	int rc = polctx_value(e->x->pol, &q, 0, &v, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		free(*out);
+		*out = v;
+	}
+	return 0;
 }
 
 /* Revoke what the CA issued for a failed enrollment (best effort). */
@@ -343,58 +605,92 @@ static int crt_enroll(struct token_enroll *e, struct error *err)
 	const char *request = enroll_param(e, "request");
 	const char *certificate = enroll_param(e, "certificate");
 	int genkey = crt_true(enroll_param(e, "genkey")) || crt_true(enroll_param(e, "generate"));
-	const char *tmpl = enroll_param(e, "template");
-	const char *caname = enroll_param(e, "ca");
+	const char *att = enroll_param(e, "attestation");
 	int spkac = crt_true(enroll_param(e, "spkac"));
 	struct caconnector *ca = NULL;
 	struct caconnector_result res = { 0 };
+	struct crt_attest_pol ap = { 0 };
 	EVP_PKEY *key = NULL;
 	X509 *cacert = NULL;
-	char *req = NULL, *keypem = NULL, *p12 = NULL;
+	char *req = NULL, *keypem = NULL, *p12 = NULL, *tmpl = NULL, *caname = NULL, *email = NULL;
 	int rc = -1, issued = 0;
 
 	if (request && !*request)
 		request = NULL;
 	if (certificate && !*certificate)
 		certificate = NULL;
+	if (att && !*att)
+		att = NULL;
 	e->info = json_object();
 	e->init_details = json_object();
 	if (!e->info || !e->init_details)
 		return err_internal(err, "out of memory");
 	e->t->r.otplen = 0; /* privacyIDEA: otp_len = 0 */
 
+	/* privacyIDEA's prepolicies of /token/init for type certificate, in
+	 * its order: required_piv_attestation (any certificate enrollment
+	 * without an attestation is refused under require_and_verify), then
+	 * init_ca_connector / init_ca_template, whose values replace the
+	 * request's `ca` / `template` */
+	if (crt_attestation_mode(e, &ap, err) < 0)
+		goto out;
+	if (ap.require && !att) {
+		log_warning("The request is missing an attestation certificate.");
+		err_set(err, ERRK_POLICY, ERR_POLICY, "A policy requires that you provide an attestation certificate.");
+		goto out;
+	}
+	const char *p_ca = enroll_param(e, "ca"), *p_tmpl = enroll_param(e, "template");
+	if ((p_ca && !(caname = strdup(p_ca))) || (p_tmpl && !(tmpl = strdup(p_tmpl)))) {
+		err_internal(err, "out of memory");
+		goto out;
+	}
+	/* policy: enrollment.certificate_ca_connector, enrollment.certificate_template */
+	if (crt_policy_param(e, "certificate_ca_connector", &caname, err) < 0 ||
+	    crt_policy_param(e, "certificate_template", &tmpl, err) < 0)
+		goto out;
+
 	if (request || genkey) {
-		if (!caname || !*caname)
-			return err_missing_param(err, "ca");
+		if (!caname || !*caname) {
+			err_missing_param(err, "ca");
+			goto out;
+		}
 		ca = caconnector_get(e->x->snap, caname, err);
 		if (!ca)
-			return -1;
+			goto out;
 		json_object_set_new(e->info, "CA", json_string(caname));
 	}
 	struct caconnector_sign_options opt = { .template_name = tmpl };
 	if (request) {
-		if (strlen(request) > CRT_MAX_PEM)
-			return err_set(err, ERRK_PI, ERR_CSR, "The certificate request is too large.");
+		if (strlen(request) > CRT_MAX_PEM) {
+			err_set(err, ERRK_PI, ERR_CSR, "The certificate request is too large.");
+			goto out;
+		}
 		/* SPKAC: the `spkac` parameter, or a bare "SPKAC=..." text as the
 		 * browsers' <keygen> sent it */
 		if (!strncmp(request, "SPKAC=", 6))
 			spkac = 1;
 		req = spkac ? strdup(request) : crt_normalise_request(request);
-		if (!req)
-			return err_internal(err, "out of memory");
+		if (!req) {
+			err_internal(err, "out of memory");
+			goto out;
+		}
 		opt.spkac = spkac;
-		const char *att = enroll_param(e, "attestation");
-		if (!spkac && att && *att && crt_check_attestation(req, att, err) < 0)
+		/* privacyIDEA checks an attestation of a PKCS#10 request only */
+		if (!spkac && att &&
+		    (crt_trusted_paths(e, &ap, err) < 0 || crt_check_attestation(e, req, att, &ap, err) < 0))
 			goto out;
 	} else if (genkey) {
 		if (!e->owner || user_is_empty(e->owner) || !e->owner->login[0]) {
 			err_missing_param(err, "user");
 			goto out;
 		}
+		const char *ou = NULL;
+		if (crt_subject_components(e, &email, &ou, err) < 0)
+			goto out;
 		key = crt_keygen(e, err);
 		if (!key)
 			goto out;
-		req = crt_make_csr(key, e->owner->login, err);
+		req = crt_make_csr(key, e->owner->login, email, ou, err);
 		if (!req)
 			goto out;
 	}
@@ -421,8 +717,10 @@ static int crt_enroll(struct token_enroll *e, struct error *err)
 			crt_supersede(e);
 		}
 	} else if (certificate) {
-		if (strlen(certificate) > CRT_MAX_PEM)
-			return err_param(err, "The certificate is too large.");
+		if (strlen(certificate) > CRT_MAX_PEM) {
+			err_param(err, "The certificate is too large.");
+			goto out;
+		}
 		if (crt_store_cert(e, certificate, 0, err) < 0)
 			goto out;
 	}
@@ -471,6 +769,10 @@ out:
 	caconnector_result_free(&res);
 	if (keypem)
 		crypto_free_str(keypem);
+	json_decref(ap.paths);
+	free(caname);
+	free(tmpl);
+	free(email);
 	free(req);
 	free(p12);
 	X509_free(cacert);
@@ -502,7 +804,9 @@ static int crt_revoke(struct token_ctx *x, const struct token *t, struct error *
 	struct caconnector *ca = caconnector_get(x->snap, caname, err);
 	if (!ca)
 		return -1;
-	const char *reason = NULL; /* privacyIDEA passes none: unspecified */
+	/* privacyIDEA passes none (unspecified); Tessera's /token/revoke may
+	 * name one */
+	const char *reason = x->revoke_reason;
 	if (ca->type->revoke_cert(ca, pem, pem ? NULL : rid, reason, NULL, err) < 0) {
 		/* revoked already (openssl ca by an administrator, or an earlier
 		 * attempt whose database transaction rolled back): the goal is met */

@@ -157,8 +157,8 @@ int oath_init_detail(struct token_enroll *e, json_t *detail, const char *urltype
 		.user = e->owner->login,
 		.realm = e->owner->realm,
 		/* policy: enrollment.tokenlabel, enrollment.tokenissuer, enrollment.appimageurl */
-		.tokenlabel = NULL,
-		.tokenissuer = NULL,
+		.tokenlabel = enroll_param(e, "tokenlabel"),
+		.tokenissuer = enroll_param(e, "tokenissuer"),
 		.hashlib = hashlib,
 		.digits = t->r.otplen,
 		.period = period,
@@ -167,7 +167,8 @@ int oath_init_detail(struct token_enroll *e, json_t *detail, const char *urltype
 	};
 	struct error uerr = { 0 };
 	char *gurl = otpauth_google_url(&p, &uerr);
-	char *oath = otpauth_oathtoken_url(urltype, e->otpkey, t->r.serial, e->owner->login, e->owner->realm, NULL,
+	char *oath = otpauth_oathtoken_url(urltype, e->otpkey, t->r.serial, e->owner->login, e->owner->realm,
+					   enroll_param(e, "tokenlabel"),
 					   NULL, 0, &uerr);
 	crypto_free_secret(key, keylen);
 	if (b32) {
