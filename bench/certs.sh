@@ -5,9 +5,14 @@
 # usage: bench/certs.sh [--enrollments 200] [--genkey 40] [--clients 1,8] [--fill 1000] [--revokes 10]
 #                       [--full]            (= --fill 10000, the issue's revoke test)
 #                       [--ca-key-size 2048] (RSA key of both CAs; privacyIDEA's create_ca default is 4096)
-#                       [--postgres]        (the server on a private PostgreSQL cluster instead of SQLite:
-#                                            with SQLite every enrollment holds the database write lock
-#                                            around its CA call, so the CA lock itself is never contended)
+#                       [--checks]          (while the parallel enrollments run, one more client sends
+#                                            /validate/check for a spass token one after another: its
+#                                            latency shows whether enrollments hold the write lock)
+#                       [--no-revoke]       (skip step 5, the CA fill and the revocations)
+#                       [--postgres]        (the server on a private PostgreSQL cluster instead of SQLite;
+#                                            on both, key generation and the CA call run before the
+#                                            enrollment's write transaction, so enrollments and the CA
+#                                            lock are contended the same way)
 # Environment: TESSERA_BIN (default build/tessera).
 #
 # What it does, on a fresh server (harness.Server, SQLite, as the API tests start it):
@@ -86,10 +91,29 @@ class Client:
         return ok, dt, r
 
 
-def drive(srv, jwt, bodies, clients, path="/token/init"):
-    """POST every body with `clients` parallel clients; returns (wall s, [latency s], errors, answers)."""
+CHECKS = {"on": False, "rows": []}
+
+
+def checker(srv, stop, lats, errs):
+    """/validate/check (spass token CHK1, PIN benchpin) one after another until stop is set."""
+    c = Client(srv.base, "")
+    del c.s.headers["Authorization"]
+    while not stop.is_set():
+        ok, dt, r = c.post("/validate/check", {"serial": "CHK1", "pass": "benchpin"})
+        lats.append(dt)
+        if not ok or r.json()["result"].get("value") is not True:
+            errs.append("%d %s" % (r.status_code, r.text[:300]))
+
+
+def drive(srv, jwt, bodies, clients, path="/token/init", label=None):
+    """POST every body with `clients` parallel clients; returns (wall s, [latency s], errors, answers).
+    With --checks and a label, /validate/check runs alongside (a row in CHECKS["rows"])."""
     lock, idx = threading.Lock(), [0]
     lats, errs, answers = [], [], [None] * len(bodies)
+    stop, clats, cerrs, cth = threading.Event(), [], [], None
+    if CHECKS["on"] and label:
+        cth = threading.Thread(target=checker, args=(srv, stop, clats, cerrs))
+        cth.start()
 
     def worker():
         c = Client(srv.base, jwt)
@@ -112,7 +136,12 @@ def drive(srv, jwt, bodies, clients, path="/token/init"):
         t.start()
     for t in ths:
         t.join()
-    return time.perf_counter() - t0, lats, errs, answers
+    wall = time.perf_counter() - t0
+    if cth:
+        stop.set()
+        cth.join()
+        CHECKS["rows"].append(row("  /validate/check during " + label, len(clats), wall, clats, cerrs))
+    return wall, lats, errs, answers
 
 
 def openssl_ca_args(d):
@@ -151,7 +180,10 @@ def main():
     ap.add_argument("--loglevel", type=int, default=20)
     ap.add_argument("--ca-key-size", type=int, default=2048, help="RSA key size of the CAs")
     ap.add_argument("--postgres", action="store_true", help="run the server on PostgreSQL")
+    ap.add_argument("--checks", action="store_true", help="/validate/check latency during the enrollments")
+    ap.add_argument("--no-revoke", action="store_true", help="skip the CA fill and the revocations")
     args = ap.parse_args()
+    CHECKS["on"] = args.checks
     if args.full:
         args.fill = max(args.fill, 10000)
     clients = [int(x) for x in args.clients.split(",") if x.strip()]
@@ -188,6 +220,8 @@ def main():
         pem = {k: [pathlib.Path(p).read_text() for p in v] for k, v in pool.items()}
         notes.append("CSR pool: %d RSA 2048 + %d EC P-256 made with openssl req in %.1fs (not timed below)"
                      % (args.enrollments, args.enrollments, time.perf_counter() - t0))
+        assert srv.post("/token/init", data={"type": "spass", "serial": "CHK1", "pin": "benchpin"},
+                        token=jwt).status == 200
         # warm-up
         drive(srv, jwt, [{"type": "certificate", "ca": "bench", "request": pem["ec"][0], "template": "webserver",
                           "user": "alice", "realm": "realm1"}], 1)
@@ -196,9 +230,11 @@ def main():
             bodies = [{"type": "certificate", "ca": "bench", "request": p, "template": "webserver",
                        "user": NAMES[i % 4], "realm": "realm1"} for i, p in enumerate(pem[kind])]
             for n in clients:
-                wall, lats, errs, _ = drive(srv, jwt, bodies, n)
-                rows.append(row("tessera /token/init %s, %d client%s" % (label, n, "s" if n > 1 else ""),
-                                len(bodies), wall, lats, errs))
+                name = "tessera /token/init %s, %d client%s" % (label, n, "s" if n > 1 else "")
+                wall, lats, errs, _ = drive(srv, jwt, bodies, n, label=name)
+                rows.append(row(name, len(bodies), wall, lats, errs))
+                rows += CHECKS["rows"]
+                CHECKS["rows"] = []
             wall, lats, errs, _ = openssl_sign_seq(ca_b, pool[kind], outdir)
             rows.append(row("openssl ca %s, sequential" % label, len(bodies), wall, lats, errs))
         # ---- server-side generation
@@ -209,13 +245,19 @@ def main():
                 if kt == "rsa":
                     bodies = [dict(b, keysize="2048") for b in bodies]
                 for n in clients:
-                    wall, lats, errs, _ = drive(srv, jwt, bodies, n)
-                    rows.append(row("tessera genkey=1 %s, %d client%s" % ("RSA 2048" if kt == "rsa" else "EC P-256",
-                                                                          n, "s" if n > 1 else ""),
-                                    len(bodies), wall, lats, errs))
+                    name = "tessera genkey=1 %s, %d client%s" % ("RSA 2048" if kt == "rsa" else "EC P-256",
+                                                               n, "s" if n > 1 else "")
+                    wall, lats, errs, _ = drive(srv, jwt, bodies, n, label=name)
+                    rows.append(row(name, len(bodies), wall, lats, errs))
+                    rows += CHECKS["rows"]
+                    CHECKS["rows"] = []
             wall, lats, errs, _ = openssl_sign_seq(ca_b, [None] * args.genkey, outdir, genkey=True)
             rows.append(row("openssl req -newkey rsa:2048 + openssl ca, seq.", args.genkey, wall, lats, errs))
         # ---- fill the CA, then revoke
+        version = srv.get("/healthz").body.get("version", "?")
+        hwm = srv.vm_hwm_kb()
+        if args.no_revoke:
+            raise StopIteration
         issued = sum(1 for l in open(os.path.join(ca_t, "index.txt")) if l.strip())
         need = max(0, args.fill - issued)
         t0 = time.perf_counter()
@@ -269,6 +311,8 @@ def main():
         rows.append(row("openssl ca -revoke + -gencrl (%d certs)" % issued, len(victims), wall, lats, errs))
         version = srv.get("/healthz").body.get("version", "?")
         hwm = srv.vm_hwm_kb()
+    except StopIteration:
+        pass
     finally:
         srv.stop()
         if pg is not None:
@@ -284,10 +328,10 @@ def main():
            "CA: RSA %d key (tessera ca create --key-type rsa --key-size %d), %s, template webserver "
            "(= -extensions server)" % (args.ca_key_size, args.ca_key_size,
                                        "PostgreSQL" if args.postgres else "SQLite"), ""]
-    hdr = "%-58s %6s %10s %9s %9s %6s" % ("case", "n", "per s", "p50 ms", "p99 ms", "errors")
+    hdr = "%-70s %6s %10s %9s %9s %6s" % ("case", "n", "per s", "p50 ms", "p99 ms", "errors")
     out += [hdr, "-" * len(hdr)]
     for r in rows:
-        out.append("%-58s %6d %10s %9s %9s %6d" % (
+        out.append("%-70s %6d %10s %9s %9s %6d" % (
             r["name"], r["n"], "%.1f" % r["rate"] if r["rate"] else "-",
             "%.1f" % (r["p50"] * 1e3) if r["p50"] is not None else "-",
             "%.1f" % (r["p99"] * 1e3) if r["p99"] is not None else "-", r["errors"]))

@@ -452,7 +452,7 @@ int api_auth_rights(struct request *rq, json_t **value, struct error *err)
 	if (!types)
 		return err_internal(err, "out of memory");
 	struct polctx p;
-	if (api_polctx(rq, &p, err) < 0) {
+	if (api_polctx_cached(rq, &p, err) < 0) {
 		json_decref(types);
 		return -1;
 	}

@@ -60,8 +60,26 @@ const struct polctx *api_request_polctx(struct request *rq, struct error *err)
 		free(p);
 		return NULL;
 	}
+	p->cache = polctx_cache_new(); /* NULL (out of memory): no caching */
 	rq->pol = p;
 	return p;
+}
+
+int api_polctx_cached(struct request *rq, struct polctx *p, struct error *err)
+{
+	const struct polctx *rp = api_request_polctx(rq, err);
+	if (!rp)
+		return -1;
+	*p = *rp; /* shares the request's userinfo cache */
+	return 0;
+}
+
+void api_request_polctx_free(struct polctx *p)
+{
+	if (!p)
+		return;
+	polctx_cache_free(p->cache);
+	free(p);
 }
 
 const char *api_route_action(struct request *rq, char *buf, size_t len)
@@ -146,7 +164,7 @@ int api_check_right(struct request *rq, const char *action, const struct user *u
 		    struct error *err)
 {
 	struct polctx p;
-	if (api_polctx(rq, &p, err) < 0)
+	if (api_polctx_cached(rq, &p, err) < 0)
 		return -1;
 	if (!polctx_scope_active(&p, scope_of(rq)))
 		return 0;
@@ -237,7 +255,7 @@ static int token_right(struct request *rq, struct polctx *p, const char *action,
 int api_check_token_right(struct request *rq, const char *action, struct token *t, struct error *err)
 {
 	struct polctx p;
-	if (api_polctx(rq, &p, err) < 0)
+	if (api_polctx_cached(rq, &p, err) < 0)
 		return -1;
 	if (!polctx_scope_active(&p, scope_of(rq)))
 		return 0;
@@ -267,7 +285,7 @@ int api_guard(struct request *rq, struct error *err)
 	if (!action || rq->who.role == ROLE_NONE)
 		return 0;
 	struct polctx p;
-	if (api_polctx(rq, &p, err) < 0)
+	if (api_polctx_cached(rq, &p, err) < 0)
 		return -1;
 	if (!polctx_scope_active(&p, scope_of(rq)))
 		return 0; /* no policy in the scope: everything is allowed */
@@ -328,7 +346,7 @@ int api_allowed_realms(struct request *rq, const char *action, json_t **realms, 
 	if (rq->who.role != ROLE_ADMIN)
 		return 0;
 	struct polctx p;
-	if (api_polctx(rq, &p, err) < 0)
+	if (api_polctx_cached(rq, &p, err) < 0)
 		return -1;
 	if (!polctx_scope_active(&p, "admin"))
 		return 0;

@@ -41,6 +41,10 @@ int api_polctx(struct request *rq, struct polctx *p, struct error *err);
 /* The same, built once per request and kept in rq->pol (for token_ctx.pol
  * and other long-lived users).  NULL on error. */
 const struct polctx *api_request_polctx(struct request *rq, struct error *err);
+/* A copy of the request's context (sharing its userinfo cache) in *p. */
+int api_polctx_cached(struct request *rq, struct polctx *p, struct error *err);
+/* Free what api_request_polctx built (the server, after the response). */
+void api_request_polctx_free(struct polctx *p);
 
 /* Before the handler: the route's action in the caller's scope.  0 allowed
  * (or nothing to check), -1 with PolicyError 303 (HTTP 403). */

@@ -27,7 +27,7 @@ static int reduce_realms(struct request *rq, json_t **keep, struct error *err)
 	if (rq->who.role != ROLE_ADMIN)
 		return 0;
 	struct polctx p;
-	if (api_polctx(rq, &p, err) < 0)
+	if (api_polctx_cached(rq, &p, err) < 0)
 		return -1;
 	struct polq q = { .scope = "admin", .action = NULL, .action_only = 1, .adminuser = rq->who.username,
 			  .adminrealm = rq->who.realm, .conditions = POLICY_COND_NONE };

@@ -119,7 +119,8 @@ int api_token_init(struct request *rq, json_t **value, struct error *err)
 	 * admin/user.enrollpin, enrollment.otp_pin_random, encrypt_pin,
 	 * admin/user otp_pin_*, <type>_hashlib/_otplen/_timestep
 	 * (token_prepolicy.c) */
-	if (tpp_init(rq, &x, has_user ? &u : NULL, params, err) < 0) {
+	struct tpp_limit lim;
+	if (tpp_init(rq, &x, has_user ? &u : NULL, params, &lim, err) < 0) {
 		json_decref(params);
 		return -1;
 	}
@@ -425,11 +426,22 @@ int api_token_enable(struct request *rq, json_t **value, struct error *err)
 	 * (privacyIDEA's check_max_token_user) */
 	struct token_ctx x;
 	struct user u;
+	struct tpp_limit lim;
 	int has_user;
 	if (prepare(rq, &x, &u, &has_user, err) < 0 ||
-	    tpp_enable(rq, &x, has_user ? &u : NULL, param_str(rq, "serial"), err) < 0)
+	    tpp_enable(rq, &x, has_user ? &u : NULL, param_str(rq, "serial"), &lim, err) < 0)
 		return -1;
-	return serial_or_user(rq, value, err, enable_op);
+	/* serial_or_user on this x: token_enable counts again (x.limit_check) */
+	const char *serial = param_str(rq, "serial");
+	if (serial_ok(serial, err) < 0)
+		return -1;
+	audit_serial(rq, serial);
+	if ((!serial || !*serial) && !has_user)
+		return err_param(err, "You either need to provide user or serial");
+	int n = 0;
+	if (enable_op(&x, serial, has_user ? &u : NULL, &n, err) < 0)
+		return -1;
+	return done_int(rq, value, n);
 }
 
 int api_token_disable(struct request *rq, json_t **value, struct error *err)
@@ -470,7 +482,8 @@ int api_token_assign(struct request *rq, json_t **value, struct error *err)
 	/* policy: enrollment.max_token_per_realm, max_token_per_user & co,
 	 * encrypt_pin, admin/user otp_pin_* (token_prepolicy.c) */
 	int enc = 0;
-	if (tpp_assign(rq, &x, &u, serial, pin, &enc, err) < 0)
+	struct tpp_limit lim;
+	if (tpp_assign(rq, &x, &u, serial, pin, &enc, &lim, err) < 0)
 		return -1;
 	if (token_assign(&x, serial, &u, pin, enc, rq->who.role == ROLE_USER, err) < 0)
 		return -1;

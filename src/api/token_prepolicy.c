@@ -20,6 +20,7 @@
 #include "../lib/pinpolicy.h"
 #include "../lib/polctx.h"
 #include "../lib/realm.h"
+#include "../db/db.h"
 
 static int policy_error(struct error *err, const char *msg)
 {
@@ -104,9 +105,11 @@ static int count_tokens(const struct token_list *l, const char *type, int active
 }
 
 /* One limit: the highest matching value of action; refused when the user
- * has that many already (a serial among them may be re-enrolled). */
+ * has that many already (a serial among them may be re-enrolled).
+ * *applied is set when a policy gives a limit. */
 static int limit(struct token_ctx *x, const struct user *u, const char *action, const struct token_list *l,
-		 const char *type, int active_only, const char *serial, const char *msg, struct error *err)
+		 const char *type, int active_only, const char *serial, const char *msg, int *applied,
+		 struct error *err)
 {
 	struct polq q;
 	long long max;
@@ -114,6 +117,7 @@ static int limit(struct token_ctx *x, const struct user *u, const char *action, 
 	int rc = polctx_max(x->pol, &q, &max, err);
 	if (rc <= 0)
 		return rc;
+	*applied = 1;
 	int in;
 	int n = count_tokens(l, type, active_only, serial, &in);
 	if (!in && n >= max)
@@ -121,9 +125,14 @@ static int limit(struct token_ctx *x, const struct user *u, const char *action, 
 	return 0;
 }
 
+/* *applied (may be NULL) is set when a limit policy applied; *resolved
+ * (may be NULL) then gets the user whose tokens were counted. */
 static int check_max_user(struct token_ctx *x, const struct user *u_param, const char *serial, const char *type_param,
-			  struct error *err)
+			  int *applied, struct user *resolved, struct error *err)
 {
+	int dummy = 0;
+	if (!applied)
+		applied = &dummy;
 	struct user owner;
 	const struct user *u = u_param;
 	struct token *t = NULL;
@@ -155,27 +164,29 @@ static int check_max_user(struct token_ctx *x, const struct user *u_param, const
 		}
 		snprintf(action, sizeof(action), "%s_max_token_per_user", ltype);
 		snprintf(msg, sizeof(msg), "The number of tokens of type %s for this user is limited!", type);
-		rc = limit(x, u, action, &l, type, 0, serial, msg, err);
+		rc = limit(x, u, action, &l, type, 0, serial, msg, applied, err);
 		if (rc == 0)
 			rc = limit(x, u, "max_token_per_user", &l, NULL, 0, serial,
-				   "The number of tokens for this user is limited!", err);
+				   "The number of tokens for this user is limited!", applied, err);
 		/* privacyIDEA builds this action name from the type as given */
 		snprintf(action, sizeof(action), "%s_max_active_token_per_user", type);
 		snprintf(msg, sizeof(msg), "The number of active tokens of type %s for this user is limited!", type);
 		if (rc == 0)
-			rc = limit(x, u, action, &l, type, 1, serial, msg, err);
+			rc = limit(x, u, action, &l, type, 1, serial, msg, applied, err);
 		if (rc == 0)
 			rc = limit(x, u, "max_active_token_per_user", &l, NULL, 1, serial,
-				   "The number of active tokens for this user is limited!", err);
+				   "The number of active tokens for this user is limited!", applied, err);
 		token_list_free(&l);
+		if (*applied && resolved && u != resolved)
+			*resolved = *u;
 	}
 	token_free(t);
 	return rc < 0 ? -1 : 0;
 }
 
-static int check_max_realm(struct request *rq, struct token_ctx *x, const struct user *u, struct error *err)
+/* *applied (may be NULL) is set when a max_token_per_realm policy applied. */
+static int check_max_realm(struct token_ctx *x, const char *realm, int *applied, struct error *err)
 {
-	const char *realm = u && u->realm[0] ? u->realm : param_str(rq, "realm");
 	if (!realm || !*realm)
 		return 0;
 	struct polq q = { .scope = "enrollment", .action = "max_token_per_realm", .realm = realm };
@@ -183,6 +194,8 @@ static int check_max_realm(struct request *rq, struct token_ctx *x, const struct
 	int rc = polctx_max(x->pol, &q, &max, err);
 	if (rc <= 0)
 		return rc;
+	if (applied)
+		*applied = 1;
 	struct token_list_query lq = { .page = 1, .pagesize = 1 };
 	store_token_filter_init(&lq.f);
 	long long rid = realm_id(x->snap, realm);
@@ -194,6 +207,77 @@ static int check_max_realm(struct request *rq, struct token_ctx *x, const struct
 	json_decref(page);
 	if (n >= max)
 		return policy_error(err, "The number of tokens in this realm is limited!");
+	return 0;
+}
+
+/* ---- the same limits again, atomically, inside the write transaction ----
+ * The checks above count before the handler's transaction: two concurrent
+ * enrollments could both see n < max.  When a limit applied, the request's
+ * token_ctx gets tpp_limit_check, which token_init / token_assign /
+ * token_enable run inside their write transaction: it takes a transaction
+ * lock on the counted set (the realm, then the user: always this order, and
+ * always after any token lock, so no two transactions wait on each other),
+ * then counts again on the transaction's connection.  SQLite's BEGIN
+ * IMMEDIATE serialises all writers already; PostgreSQL gets advisory
+ * transaction locks, so this holds across processes sharing a database. */
+
+#define LIMIT_LOCK_BASE 0x4c494d0000000000LL /* "LIM": apart from the token locks */
+
+static int64_t limit_key(const char *kind, const char *a, const char *b)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
+	const char *parts[3] = { kind, a, b };
+	for (int i = 0; i < 3; i++) {
+		for (const char *p = parts[i] ? parts[i] : ""; *p; p++) {
+			h ^= (unsigned char)tolower((unsigned char)*p);
+			h *= 1099511628211ULL;
+		}
+		h ^= 0xff; /* separator */
+		h *= 1099511628211ULL;
+	}
+	return LIMIT_LOCK_BASE | (int64_t)(h & 0xffffffffffULL);
+}
+
+static int tpp_limit_check(void *ctx, struct token_ctx *x, struct error *err)
+{
+	struct tpp_limit *l = ctx;
+	if (l->realm_limit && db_lock_xact(x->c, limit_key("realm", l->realm, NULL), err) < 0)
+		return -1;
+	if (l->user_limit && db_lock_xact(x->c, limit_key("user", l->owner.resolver, l->owner.uid), err) < 0)
+		return -1;
+	if (l->realm_limit && check_max_realm(x, l->realm, NULL, err) < 0)
+		return -1;
+	if (l->user_limit && check_max_user(x, &l->owner, l->serial[0] ? l->serial : NULL,
+					    l->has_type ? l->type : NULL, NULL, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* check_max_token_realm + check_max_token_user before the transaction;
+ * arms the in-transaction check when a limit applied. */
+static int check_limits(struct request *rq, struct token_ctx *x, const struct user *u, const char *serial,
+			const char *type_param, struct tpp_limit *lim, struct error *err)
+{
+	memset(lim, 0, sizeof(*lim));
+	const char *realm = u && u->realm[0] ? u->realm : param_str(rq, "realm");
+	if (check_max_realm(x, realm, &lim->realm_limit, err) < 0 ||
+	    check_max_user(x, u, serial, type_param, &lim->user_limit, &lim->owner, err) < 0)
+		return -1;
+	if (!lim->realm_limit && !lim->user_limit)
+		return 0;
+	if (lim->realm_limit)
+		snprintf(lim->realm, sizeof(lim->realm), "%s", realm);
+	if (lim->user_limit && u && lim->owner.uid[0] == '\0' && u->uid[0])
+		lim->owner = *u;
+	if (lim->user_limit && !lim->owner.uid[0])
+		lim->user_limit = 0; /* nothing countable (unresolved user) */
+	snprintf(lim->serial, sizeof(lim->serial), "%s", serial ? serial : "");
+	lim->has_type = type_param != NULL;
+	snprintf(lim->type, sizeof(lim->type), "%s", type_param ? type_param : "");
+	if (lim->realm_limit || lim->user_limit) {
+		x->limit_check = tpp_limit_check;
+		x->limit_ctx = lim;
+	}
 	return 0;
 }
 
@@ -343,7 +427,8 @@ static int tokenlabel(struct token_ctx *x, const char *type, const struct user *
 	return 0;
 }
 
-int tpp_init(struct request *rq, struct token_ctx *x, const struct user *u, json_t *params, struct error *err)
+int tpp_init(struct request *rq, struct token_ctx *x, const struct user *u, json_t *params, struct tpp_limit *lim,
+	     struct error *err)
 {
 	/* a JSON number PIN is the PIN's text (as token_init reads it) */
 	static const char *const pins[] = { "pin", "otppin" };
@@ -362,7 +447,7 @@ int tpp_init(struct request *rq, struct token_ctx *x, const struct user *u, json
 	for (char *p = type; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 
-	if (check_max_realm(rq, x, u, err) < 0 || check_max_user(x, u, serial, type_param, err) < 0)
+	if (check_limits(rq, x, u, serial, type_param, lim, err) < 0)
 		return -1;
 	if (tokenlabel(x, type, u, params, err) < 0)
 		return -1;
@@ -412,9 +497,9 @@ int tpp_init(struct request *rq, struct token_ctx *x, const struct user *u, json
 }
 
 int tpp_assign(struct request *rq, struct token_ctx *x, const struct user *u, const char *serial, const char *pin,
-	       int *encrypt, struct error *err)
+	       int *encrypt, struct tpp_limit *lim, struct error *err)
 {
-	if (check_max_realm(rq, x, u, err) < 0 || check_max_user(x, u, serial, param_str(rq, "type"), err) < 0)
+	if (check_limits(rq, x, u, serial, param_str(rq, "type"), lim, err) < 0)
 		return -1;
 	int enc = encrypt_pin(x, u, err);
 	if (enc < 0)
@@ -435,9 +520,22 @@ int tpp_setpin(struct request *rq, struct token_ctx *x, const struct user *u, co
 }
 
 int tpp_enable(struct request *rq, struct token_ctx *x, const struct user *u, const char *serial,
-	       struct error *err)
+	       struct tpp_limit *lim, struct error *err)
 {
-	return check_max_user(x, u, serial, param_str(rq, "type"), err);
+	memset(lim, 0, sizeof(*lim));
+	if (check_max_user(x, u, serial, param_str(rq, "type"), &lim->user_limit, &lim->owner, err) < 0)
+		return -1;
+	if (lim->user_limit && u && !lim->owner.uid[0] && u->uid[0])
+		lim->owner = *u;
+	if (!lim->user_limit || !lim->owner.uid[0])
+		return 0;
+	snprintf(lim->serial, sizeof(lim->serial), "%s", serial ? serial : "");
+	const char *type = param_str(rq, "type");
+	lim->has_type = type != NULL;
+	snprintf(lim->type, sizeof(lim->type), "%s", type ? type : "");
+	x->limit_check = tpp_limit_check;
+	x->limit_ctx = lim;
+	return 0;
 }
 
 int tpp_random_pin(struct request *rq, struct token_ctx *x, const struct user *u, const char *serial, char **pin,

@@ -16,16 +16,33 @@
 
 /* The user of the request: NULL when none (admin without user/realm). */
 
+/* The enrollment limits (max_token_per_realm, max_token_per_user & co)
+ * that applied to a request.  tpp_init / tpp_assign / tpp_enable count
+ * before the handler's transaction (privacyIDEA's pre-policies) and, when
+ * a limit applied, point x->limit_check at this record (the caller's, it
+ * must outlive the token_* call), so the library counts again under a
+ * transaction lock on the realm / user: concurrent requests cannot both
+ * pass one limit. */
+struct tpp_limit {
+	int realm_limit, user_limit; /* which limits applied */
+	char realm[256];             /* the realm counted                   */
+	struct user owner;           /* the user whose tokens are counted   */
+	char serial[128];            /* the token named by the request      */
+	char type[64];               /* the request's `type` …              */
+	int has_type;                /* … when given                        */
+};
+
 /* POST /token/init: every pre-policy in privacyIDEA's order; params (the
  * handler's copy) may get pin, encryptpin, tokenlabel, tokenissuer,
  * appimageurl, force_app_pin, hashlib, otplen, timeStep or lose pin /
  * encryptpin. */
-int tpp_init(struct request *rq, struct token_ctx *x, const struct user *u, json_t *params, struct error *err);
+int tpp_init(struct request *rq, struct token_ctx *x, const struct user *u, json_t *params, struct tpp_limit *lim,
+	     struct error *err);
 
 /* POST /token/assign: max_token_realm, max_token_user, encrypt_pin,
  * check_otp_pin.  *encrypt gets the effective encryptpin. */
 int tpp_assign(struct request *rq, struct token_ctx *x, const struct user *u, const char *serial, const char *pin,
-	       int *encrypt, struct error *err);
+	       int *encrypt, struct tpp_limit *lim, struct error *err);
 
 /* POST /token/setpin: encrypt_pin, check_otp_pin (on the otppin, "" when
  * not given). */
@@ -34,7 +51,7 @@ int tpp_setpin(struct request *rq, struct token_ctx *x, const struct user *u, co
 
 /* POST /token/enable: check_max_token_user (serial or user). */
 int tpp_enable(struct request *rq, struct token_ctx *x, const struct user *u, const char *serial,
-	       struct error *err);
+	       struct tpp_limit *lim, struct error *err);
 
 /* POST /token/setrandompin: set_random_pin + encrypt_pin.  *pin NULL when
  * no otp_pin_set_random policy applies (malloc'd otherwise; the caller

@@ -289,7 +289,7 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
 	if (rq.db)
 		db_release(rq.db);
 	snapshot_release(rq.snap);
-	free(rq.pol);
+	api_request_polctx_free(rq.pol);
 	log_info("%s %s %u %.3fms", m, url, status, (reply_now() - rq.start) * 1000.0);
 	json_decref(rq.params);
 	json_decref(rq.scratch);

@@ -28,16 +28,58 @@ struct qenv {
 	struct policy_env env;
 };
 
+/* A few users per request at most: the caller, the user acted upon, a
+ * token owner. */
+#define CACHE_USERS 4
+
+struct polctx_cache {
+	struct {
+		char key[800]; /* login \n realm \n resolver */
+		json_t *info;
+	} v[CACHE_USERS];
+	int n;
+};
+
+struct polctx_cache *polctx_cache_new(void)
+{
+	return calloc(1, sizeof(struct polctx_cache));
+}
+
+void polctx_cache_free(struct polctx_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->n; i++)
+		json_decref(c->v[i].info);
+	free(c);
+}
+
 static int cb_userinfo(void *ctx, const json_t **info, struct error *err)
 {
 	struct qenv *e = ctx;
 	*info = NULL;
 	if (!e->u || !e->u->login[0] || !e->p->snap || !e->p->c)
 		return 0;
-	if (!e->userinfo_done) {
-		e->userinfo_done = 1;
-		if (user_info(e->p->snap, e->p->c, e->u, &e->userinfo, err) < 0)
-			return -1;
+	if (e->userinfo_done) {
+		*info = e->userinfo;
+		return 0;
+	}
+	struct polctx_cache *c = e->p->cache;
+	char key[800];
+	snprintf(key, sizeof(key), "%s\n%s\n%s", e->u->login, e->u->realm, e->u->resolver);
+	for (int i = 0; c && i < c->n; i++)
+		if (!strcmp(c->v[i].key, key)) {
+			e->userinfo_done = 1;
+			e->userinfo = json_incref(c->v[i].info);
+			*info = e->userinfo;
+			return 0;
+		}
+	e->userinfo_done = 1;
+	if (user_info(e->p->snap, e->p->c, e->u, &e->userinfo, err) < 0)
+		return -1;
+	if (c && c->n < CACHE_USERS && e->userinfo) {
+		snprintf(c->v[c->n].key, sizeof(c->v[c->n].key), "%s", key);
+		c->v[c->n++].info = json_incref(e->userinfo);
 	}
 	*info = e->userinfo;
 	return 0;

@@ -56,7 +56,14 @@ struct polctx {
 	const char *(*environ)(void *req_ctx, const char *key);
 	char *audit;                 /* the audit "policies" field, or NULL */
 	size_t audit_len;
+	/* Userinfo looked up for conditions, kept for the request (mutable
+	 * behind a const polctx; NULL = look up on every question). */
+	struct polctx_cache *cache;
 };
+
+/* A request's userinfo cache (polctx.cache): new / free (NULL is fine). */
+struct polctx_cache *polctx_cache_new(void);
+void polctx_cache_free(struct polctx_cache *c);
 
 struct polq {
 	const char *scope;          /* required */

@@ -54,6 +54,14 @@ struct token_ctx {
 	/* POST /token/revoke `reason` (Tessera extension): the CRL reason the
 	 * certificate type gives its CA; NULL = unspecified. */
 	const char *revoke_reason;
+	/* Optional (set by the API when an enrollment limit policy applies,
+	 * e.g. enrollment.max_token_per_user): token_init, token_assign and
+	 * token_enable call it inside their write transaction, after
+	 * db_begin_write and token_lock, before writing.  It serialises the
+	 * counted set (db_lock_xact) and counts again, so two concurrent
+	 * enrollments can never both pass the limit; -1 (err set) refuses. */
+	int (*limit_check)(void *ctx, struct token_ctx *x, struct error *err);
+	void *limit_ctx;
 };
 
 struct token {

@@ -93,6 +93,10 @@ int token_assign(struct token_ctx *x, const char *serial, const struct user *u, 
 {
 	struct token_list l;
 	int rc = begin_select(x, serial, NULL, &l, err);
+	/* policy: enrollment.max_token_per_user, max_token_per_realm — counted
+	 * again under the limit's lock (x->limit_check, set by the API) */
+	if (rc == 0 && x->limit_check)
+		rc = x->limit_check(x->limit_ctx, x, err);
 	if (rc == 0) {
 		struct token *t = l.v[0];
 		if (t->r.user_id && *t->r.user_id) {
@@ -166,6 +170,10 @@ int token_enable(struct token_ctx *x, const char *serial, const struct user *u, 
 	struct token_list l;
 	int rc = begin_select(x, serial, u, &l, err);
 	*count = 0;
+	/* policy: enrollment.max_active_token_per_user — counted again under
+	 * the limit's lock (x->limit_check, set by the API for enable) */
+	if (rc == 0 && enable && x->limit_check)
+		rc = x->limit_check(x->limit_ctx, x, err);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		struct token *t = l.v[i];
 		if (t->r.active == !enable) {

@@ -3,6 +3,10 @@
  * import and the lost-token workflow reuse (privacyIDEA's init_token,
  * TokenClass.update, get_init_detail).  Every parameter is validated
  * before the first write; the caller's transaction makes the rest atomic.
+ * token_init runs a type's expensive, database-independent part (prepare:
+ * certificate key generation and CA signing) before its write transaction,
+ * after the same request and token checks the transaction repeats; and,
+ * inside it, the API's enrollment-limit re-count (token_ctx.limit_check).
  * No SQL here (store_token.c) and no type specifics (tokens/).
  */
 #include "token.h"
@@ -107,92 +111,125 @@ static int validity_param(json_t *params, const char *name, char *out, size_t le
 	return 0;
 }
 
-int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_enroll_opts *o, struct token **out,
-		     json_t **detail_out, struct error *err)
+/* The request parameters of one enrollment, checked before any work. */
+struct enroll_req {
+	json_t *params;           /* normalised, owned                         */
+	const char *typename;     /* as given (default hotp)                   */
+	const struct token_type *ty;
+	const char *serial;       /* points into params, serialbuf or fixed    */
+	char serialbuf[96];
+	const char *desc;
+	char vstart[40], vend[40];
+};
+
+/* fixed_serial: the serial decided before (token_init's prepare step) */
+static int enroll_parse(struct token_ctx *x, json_t *params_in, const char *fixed_serial, struct enroll_req *q,
+			struct error *err)
 {
-	json_t *params = NULL;
+	memset(q, 0, sizeof(*q));
+	if (normalise_params(params_in, &q->params, err) < 0)
+		return -1;
+	json_t *params = q->params;
+	q->typename = pstr(params, "type");
+	if (!q->typename || !*q->typename)
+		q->typename = "hotp";
+	q->ty = token_type_find(q->typename);
+	if (!q->ty)
+		return err_set(err, ERRK_PI, 1610, "init token failed: unknown token type '%s'", q->typename);
+	/* policy: admin/user.enroll<TYPE> (src/api/guard.c), enrollment.max_token_per_realm,
+	 * max_token_per_user, <type>_max_token_per_user … (src/api/token_prepolicy.c,
+	 * before this runs, and again in the transaction through x->limit_check) */
+	const char *serial = pstr(params, "serial");
+	if (fixed_serial) {
+		serial = fixed_serial;
+	} else if (serial && *serial) {
+		if (!token_serial_valid(serial))
+			return err_param(err, "Invalid serial number. A serial consists of at most 40 letters, digits, "
+					      "'-' and '_'.");
+	} else {
+		const char *prefix = pstr(params, "prefix");
+		if (prefix && *prefix && (!token_serial_valid(prefix) || strlen(prefix) > 20))
+			return err_param(err, "Invalid serial prefix.");
+		if (token_gen_serial(x, q->ty, prefix, q->serialbuf, sizeof(q->serialbuf), err) < 0)
+			return -1;
+		serial = q->serialbuf;
+	}
+	q->serial = serial;
+	q->desc = pstr(params, "description");
+	if (q->desc && strlen(q->desc) > 80)
+		return err_param(err, "The description must not be longer than 80 characters.");
+	if (validity_param(params, "validity_period_start", q->vstart, sizeof(q->vstart), err) < 0 ||
+	    validity_param(params, "validity_period_end", q->vend, sizeof(q->vend), err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The token to (re-)initialise: the existing one when it may be, else a
+ * new one with the defaults.  *is_new set. */
+static int enroll_target(struct token_ctx *x, const struct enroll_req *q, const struct token_enroll_opts *o,
+			 struct token **out, int *is_new, struct error *err)
+{
+	struct token *t = NULL;
+	int load = token_load(x, q->serial, &t, err);
+	if (load < 0)
+		return -1;
+	*is_new = load == 1;
+	if (!*is_new) {
+		*out = t;
+		if (strcasecmp(t->r.tokentype, q->ty->name))
+			return err_set(err, ERRK_PI, ERR_TOKENADMIN,
+				       "initToken failed: token '%s' already exist with type '%s'. Can not initialize "
+				       "token with new type '%s'",
+				       q->serial, t->r.tokentype, q->typename);
+		if (o->caller_is_user && !(o->owner && token_owned_by(t, o->owner)))
+			return err_set(err, ERRK_NOTFOUND, ERR_NOTFOUND, "The requested token could not be found.");
+		if (t->r.locked || t->r.revoked)
+			return err_set(err, ERRK_PI, 1007, "This action is not possible, since the token is locked");
+		return 0;
+	}
+	t = calloc(1, sizeof(*t));
+	*out = t;
+	if (!t)
+		return err_internal(err, "out of memory");
+	return new_defaults(x, t, q->ty, q->serial, err);
+}
+
+/* The enrollment inside the open write transaction.  state: the type's
+ * prepared result (token_init), NULL otherwise; with a state the caller
+ * undoes outside effects (enroll_failed) when this fails. */
+static int enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_enroll_opts *o,
+		      const char *fixed_serial, void *state, struct token **out, json_t **detail_out,
+		      struct error *err)
+{
+	struct enroll_req q;
 	struct token *t = NULL;
 	struct token_enroll e = { 0 };
 	json_t *detail = NULL;
+	json_t *params = NULL;
+	const struct token_type *ty = NULL;
 	int rc = -1, enrolled = 0; /* enrolled: the type's enroll succeeded */
-	char serialbuf[96];
 
-	if (normalise_params(params_in, &params, err) < 0)
-		return -1;
-	const char *typename = pstr(params, "type");
-	if (!typename || !*typename)
-		typename = "hotp";
-	const struct token_type *ty = token_type_find(typename);
-	if (!ty) {
-		err_set(err, ERRK_PI, 1610, "init token failed: unknown token type '%s'", typename);
+	int prc = enroll_parse(x, params_in, fixed_serial, &q, err);
+	params = q.params;
+	ty = q.ty;
+	if (prc < 0)
 		goto out;
-	}
-	/* policy: admin/user.enroll<TYPE> (src/api/guard.c), enrollment.max_token_per_realm,
-	 * max_token_per_user, <type>_max_token_per_user … (src/api/token_prepolicy.c,
-	 * before this runs) */
-	const char *serial = pstr(params, "serial");
-	if (serial && *serial) {
-		if (!token_serial_valid(serial)) {
-			err_param(err, "Invalid serial number. A serial consists of at most 40 letters, digits, '-' "
-				       "and '_'.");
-			goto out;
-		}
-	} else {
-		const char *prefix = pstr(params, "prefix");
-		if (prefix && *prefix && (!token_serial_valid(prefix) || strlen(prefix) > 20)) {
-			err_param(err, "Invalid serial prefix.");
-			goto out;
-		}
-		if (token_gen_serial(x, ty, prefix, serialbuf, sizeof(serialbuf), err) < 0)
-			goto out;
-		serial = serialbuf;
-	}
-	const char *desc = pstr(params, "description");
-	if (desc && strlen(desc) > 80) {
-		err_param(err, "The description must not be longer than 80 characters.");
+	const char *serial = q.serial, *desc = q.desc;
+	const char *vstart = q.vstart, *vend = q.vend;
+	if (enroll_target(x, &q, o, &t, &e.is_new, err) < 0)
 		goto out;
-	}
-	char vstart[40], vend[40];
-	if (validity_param(params, "validity_period_start", vstart, sizeof(vstart), err) < 0 ||
-	    validity_param(params, "validity_period_end", vend, sizeof(vend), err) < 0)
+	if (!e.is_new && token_lock(x, t, err) < 0)
 		goto out;
-
-	int load = token_load(x, serial, &t, err);
-	if (load < 0)
+	/* policy: enrollment.max_token_per_realm, max_token_per_user & co:
+	 * counted again under the limit's lock */
+	if (x->limit_check && x->limit_check(x->limit_ctx, x, err) < 0)
 		goto out;
-	e.is_new = load == 1;
-	if (!e.is_new) {
-		if (strcasecmp(t->r.tokentype, ty->name)) {
-			err_set(err, ERRK_PI, ERR_TOKENADMIN,
-				"initToken failed: token '%s' already exist with type '%s'. Can not initialize token "
-				"with new type '%s'",
-				serial, t->r.tokentype, typename);
-			goto out;
-		}
-		if (o->caller_is_user && !(o->owner && token_owned_by(t, o->owner))) {
-			err_set(err, ERRK_NOTFOUND, ERR_NOTFOUND, "The requested token could not be found.");
-			goto out;
-		}
-		if (t->r.locked || t->r.revoked) {
-			err_set(err, ERRK_PI, 1007, "This action is not possible, since the token is locked");
-			goto out;
-		}
-		if (token_lock(x, t, err) < 0)
-			goto out;
-	} else {
-		t = calloc(1, sizeof(*t));
-		if (!t) {
-			err_internal(err, "out of memory");
-			goto out;
-		}
-		if (new_defaults(x, t, ty, serial, err) < 0)
-			goto out;
-	}
 
 	e.x = x;
 	e.params = params;
 	e.owner = o->owner;
 	e.t = t;
+	e.type_state = state;
 	if (ty->enroll(&e, err) < 0)
 		goto out;
 	enrolled = 1;
@@ -322,7 +359,7 @@ int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_
 out:
 	/* the type undoes outside effects of its enroll (certificate: revoke
 	 * the certificate the CA issued) when nothing gets written */
-	if (rc < 0 && enrolled && ty->enroll_failed)
+	if (rc < 0 && enrolled && !state && ty->enroll_failed)
 		ty->enroll_failed(&e);
 	if (e.otpkey)
 		crypto_free_str(e.otpkey);
@@ -340,15 +377,77 @@ out:
 	return rc;
 }
 
+int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_enroll_opts *o, struct token **out,
+		     json_t **detail_out, struct error *err)
+{
+	return enroll_txn(x, params_in, o, NULL, NULL, out, detail_out, err);
+}
+
+/* A type with prepare (certificate): the request is checked and the
+ * expensive work done before the write transaction, with the token as
+ * loaded now; the transaction checks the token again.  *serial_out gets
+ * the serial (given or generated), *state the prepared result. */
+static int enroll_prepare(struct token_ctx *x, json_t *params_in, const struct token_enroll_opts *o,
+			  const struct token_type *ty, char *serial_out, size_t slen, void **state,
+			  struct error *err)
+{
+	struct enroll_req q;
+	struct token_enroll e = { 0 };
+	struct token *t = NULL;
+	int rc = -1;
+	*state = NULL;
+	if (enroll_parse(x, params_in, NULL, &q, err) < 0 || enroll_target(x, &q, o, &t, &e.is_new, err) < 0)
+		goto out;
+	if (strlen(q.serial) >= slen) {
+		err_internal(err, "serial too long");
+		goto out;
+	}
+	snprintf(serial_out, slen, "%s", q.serial);
+	e.x = x;
+	e.params = q.params;
+	e.owner = o->owner;
+	e.t = t;
+	if (ty->prepare(&e, err) < 0) {
+		if (e.type_state && ty->free_state)
+			ty->free_state(e.type_state);
+		goto out;
+	}
+	*state = e.type_state;
+	rc = 0;
+out:
+	json_decref(e.info);
+	json_decref(e.init_details);
+	if (e.otpkey)
+		crypto_free_str(e.otpkey);
+	token_free(t);
+	json_decref(q.params);
+	return rc;
+}
+
 int token_init(struct token_ctx *x, json_t *params, const struct user *owner, int caller_is_user, json_t **detail,
 	       struct token **out, struct error *err)
 {
 	struct token_enroll_opts o = { .owner = owner, .caller_is_user = caller_is_user, .want_detail = 1 };
+	const struct token_type *ty = NULL;
+	char serial[96];
+	void *state = NULL;
+	/* The type's expensive part (certificate: key generation, CA signing)
+	 * runs before the transaction: SQLite's write lock is database-wide. */
+	json_t *tv = json_object_get(params, "type");
+	const char *tn = json_is_string(tv) && *json_string_value(tv) ? json_string_value(tv) : "hotp";
+	ty = token_type_find(tn);
+	if (ty && ty->prepare) {
+		if (enroll_prepare(x, params, &o, ty, serial, sizeof(serial), &state, err) < 0)
+			return -1;
+	} else {
+		ty = NULL;
+	}
+	int rc = -1;
 	if (db_begin_write(x->c, err) < 0)
-		return -1;
-	if (token_enroll_txn(x, params, &o, out, detail, err) < 0) {
+		goto out;
+	if (enroll_txn(x, params, &o, ty ? serial : NULL, state, out, detail, err) < 0) {
 		db_rollback(x->c);
-		return -1;
+		goto out;
 	}
 	if (db_commit(x->c, err) < 0) {
 		if (out) {
@@ -357,7 +456,18 @@ int token_init(struct token_ctx *x, json_t *params, const struct user *owner, in
 		}
 		json_decref(*detail);
 		*detail = NULL;
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	if (ty) {
+		/* nothing was written: revoke what the CA issued */
+		if (rc < 0 && ty->enroll_failed) {
+			struct token_enroll fe = { .x = x, .owner = owner, .type_state = state };
+			ty->enroll_failed(&fe);
+		}
+		if (state && ty->free_state)
+			ty->free_state(state);
+	}
+	return rc;
 }

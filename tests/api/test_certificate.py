@@ -527,3 +527,45 @@ def test_wrong_ca_key_passphrase_is_503_and_nothing_stored(server, tok, tmp_path
     assert table_counts(server) == before and index_lines(d) == []
     create(server, tok, name, {"type": "local", "cakey_password": "right-pass-1"})
     assert ok(init(server, tok, type="certificate", ca=name, request=request)) is True
+
+
+# ---- the CA work runs outside the database write transaction ------------------------------------
+
+@pytest.mark.skipif(os.environ.get("TESSERA_DB", "sqlite") == "postgres",
+                    reason="SQLite: one database-wide write lock")
+def test_validate_check_is_not_stalled_by_a_slow_genkey(server, tok, tmp_path):
+    """Key generation, CSR checks and CA signing run before /token/init's write transaction
+    (token_type.prepare), so on SQLite a /validate/check (which writes: counters) is not queued behind
+    the database write lock while an RSA key is generated. No timing assert: while one slow genkey
+    enrollment is in flight, /validate/check requests are sent one after another; at least two must
+    complete before the enrollment does (holding the write lock during key generation allows at most
+    the one that was waiting for it). A machine too fast to tell retries with a bigger key."""
+    import threading
+    import time
+    name = uniq("slow")
+    cli_create(server, name, str(tmp_path / "ca"), "--key-size", "2048")
+    ok(init(server, tok, type="spass", serial="CHKSLOW", pin="chk-pin"))
+    for keysize in ("4096", "8192", "8192"):
+        done, res = threading.Event(), {}
+
+        def enroll():
+            res["r"] = init(server, tok, type="certificate", ca=name, genkey="1", keysize=keysize, user="alice",
+                            realm="realm1")
+            done.set()
+        th = threading.Thread(target=enroll)
+        th.start()
+        time.sleep(0.3)  # let the enrollment reach its key generation (not an assertion)
+        early = 0
+        while not done.is_set():
+            r = server.post("/validate/check", data={"serial": "CHKSLOW", "pass": "chk-pin"})
+            assert r.status == 200 and r.value is True, r
+            if not done.is_set():
+                early += 1
+        th.join()
+        assert ok(res["r"]) is True, res["r"]
+        assert "Public-Key: (%s bit)" % keysize in res["r"].body["detail"]["certificate"]
+        if early >= 2:
+            return
+        if early == 1:
+            break  # one check waited for the whole enrollment: the write lock was held
+    pytest.fail("no /validate/check completed while the genkey enrollment ran (%d)" % early)

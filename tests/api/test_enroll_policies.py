@@ -12,9 +12,12 @@ References: ../shared/spec/policies_events.md §1.6, §1.8 (scopes admin, user, 
 enroll_pin, init_random_pin, encrypt_pin, check_otp_pin, init_tokenlabel, init_token_defaults,
 set_random_pin) and lib/policy.py check_pin, lib/utils.py check_pin_contents.
 """
+import concurrent.futures
 import datetime
+import os
 import string
 import subprocess
+import threading
 import time
 
 import pytest
@@ -261,6 +264,104 @@ def test_max_token_per_realm(server, tok):
     ok(init(server, tok, type="spass", serial="MR5"))
     refused(server.post("/token/assign", data={"serial": "MR5", "user": "carol"}, token=tok),
             "The number of tokens in this realm is limited!")
+
+
+# ---- the limits hold under concurrency: counted again in the write transaction under a lock on
+# the user / realm (token_ctx.limit_check, src/api/token_prepolicy.c tpp_limit_check) -------------
+
+PG = os.environ.get("TESSERA_DB", "sqlite") == "postgres"
+
+
+def parallel(servers, n, request):
+    """n simultaneous requests; request(i, server, token) runs the i-th, spread over servers."""
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        srv, t = servers[i % len(servers)]
+        barrier.wait()
+        return request(i, srv, t)
+
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        return list(ex.map(run, range(n)))
+
+
+def exactly(rs, n, message):
+    """n successes, every other answer the PolicyError."""
+    good = [r for r in rs if r.status == 200]
+    assert len(good) == n, [(r.status, r.error) for r in rs]
+    for r in rs:
+        if r.status != 200:
+            refused(r, message)
+
+
+def race_servers(server, tok, two, second_server_same_db):
+    if not two:
+        return [(server, tok)]
+    if not PG:
+        pytest.skip("two processes share a database on PostgreSQL")
+    other = second_server_same_db(server, threads=8)
+    return [(server, tok), (other, other.login())]
+
+
+def owned(server, prefix, login):
+    return one(server, "SELECT count(*) FROM token t JOIN tokenowner o ON o.token_id = t.id "
+                       "WHERE t.serial LIKE '%s%%' AND o.user_id = '%d'" % (prefix, UIDS[login]))
+
+
+UIDS = {"alice": 1001, "bob": 1002, "carol": 1003, "dave": 1004}
+
+
+@pytest.mark.parametrize("two", [False, True], ids=["one_process", "two_processes"])
+def test_max_token_per_user_concurrent_init(server, tok, two, second_server_same_db):
+    servers = race_servers(server, tok, two, second_server_same_db)
+    policy(server, tok, "max", "enrollment", "max_token_per_user=2")
+    rs = parallel(servers, 20, lambda i, srv, t: init(srv, t, type="spass", serial="CI%02d" % i, user="bob"))
+    exactly(rs, 2, "The number of tokens for this user is limited!")
+    assert one(server, "SELECT count(*) FROM token WHERE serial LIKE 'CI%'") == "2"
+    assert owned(server, "CI", "bob") == "2"
+    # the type limit and generated serials, too
+    policy(server, tok, "maxh", "enrollment", "hotp_max_token_per_user=1")
+    rs = parallel(servers, 12, lambda i, srv, t: init(srv, t, type="hotp", genkey="1", user="carol"))
+    exactly(rs, 1, "The number of tokens of type hotp for this user is limited!")
+    assert owned(server, "OATH", "carol") == "1"
+
+
+@pytest.mark.parametrize("two", [False, True], ids=["one_process", "two_processes"])
+def test_max_token_per_user_concurrent_assign(server, tok, two, second_server_same_db):
+    servers = race_servers(server, tok, two, second_server_same_db)
+    for i in range(20):
+        ok(init(server, tok, type="spass", serial="CA%02d" % i))
+    policy(server, tok, "max", "enrollment", "max_token_per_user=2")
+    rs = parallel(servers, 20, lambda i, srv, t: srv.post("/token/assign",
+                                                          data={"serial": "CA%02d" % i, "user": "bob"}, token=t))
+    exactly(rs, 2, "The number of tokens for this user is limited!")
+    assert owned(server, "CA", "bob") == "2"
+    assert one(server, "SELECT count(*) FROM tokenowner") == "2"
+
+
+@pytest.mark.parametrize("two", [False, True], ids=["one_process", "two_processes"])
+def test_max_active_token_per_user_concurrent_enable(server, tok, two, second_server_same_db):
+    servers = race_servers(server, tok, two, second_server_same_db)
+    for i in range(12):
+        ok(init(server, tok, type="spass", serial="CE%02d" % i, user="bob"))
+        assert ok(server.post("/token/disable/CE%02d" % i, token=tok)) == 1
+    policy(server, tok, "maxa", "enrollment", "max_active_token_per_user=1")
+    rs = parallel(servers, 12, lambda i, srv, t: srv.post("/token/enable/CE%02d" % i, token=t))
+    exactly(rs, 1, "The number of active tokens for this user is limited!")
+    active = [token_row(server, "CE%02d" % i)["active"] not in ("0", "f", "False", "false") for i in range(12)]
+    assert active.count(True) == 1, active
+
+
+@pytest.mark.parametrize("two", [False, True], ids=["one_process", "two_processes"])
+def test_max_token_per_realm_concurrent_init(server, tok, two, second_server_same_db):
+    servers = race_servers(server, tok, two, second_server_same_db)
+    policy(server, tok, "maxr", "enrollment", "max_token_per_realm=3", realm="realm1")
+    users = ("alice", "bob", "carol")
+    rs = parallel(servers, 18, lambda i, srv, t: init(srv, t, type="spass", serial="CR%02d" % i,
+                                                      user=users[i % 3]))
+    exactly(rs, 3, "The number of tokens in this realm is limited!")
+    assert one(server, "SELECT count(*) FROM token WHERE serial LIKE 'CR%'") == "3"
+    assert one(server, "SELECT count(*) FROM tokenrealm") == "3"
 
 
 # ---- otp_pin_minlength / maxlength / contents (check_otp_pin) ---------------------------------

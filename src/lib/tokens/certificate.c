@@ -600,7 +600,31 @@ static void crt_supersede(struct token_enroll *e)
 			    e2.message);
 }
 
-static int crt_enroll(struct token_enroll *e, struct error *err)
+/* What crt_prepare produced (token_enroll.type_state): the tokeninfo and
+ * enrollment details to store, and whether the CA queued or issued. */
+struct crt_state {
+	json_t *info;
+	json_t *init_details;
+	int pending; /* the CA queued the request: rollout_state "pending" */
+	int issued;  /* a CA issued a certificate (revoked when not stored) */
+};
+
+static void crt_free_state(void *p)
+{
+	struct crt_state *st = p;
+	if (!st)
+		return;
+	json_decref(st->info);
+	json_decref(st->init_details);
+	free(st);
+}
+
+/* Everything that needs no database write and may take long: the
+ * policies, attestation checks, key generation, the CA's signature and the
+ * PKCS#12.  POST /token/init runs it before its write transaction (the
+ * type's prepare); e->t is only read for its serial there.  A failure
+ * revokes what the CA issued. */
+static int crt_prepare(struct token_enroll *e, struct error *err)
 {
 	const char *request = enroll_param(e, "request");
 	const char *certificate = enroll_param(e, "certificate");
@@ -613,8 +637,10 @@ static int crt_enroll(struct token_enroll *e, struct error *err)
 	EVP_PKEY *key = NULL;
 	X509 *cacert = NULL;
 	char *req = NULL, *keypem = NULL, *p12 = NULL, *tmpl = NULL, *caname = NULL, *email = NULL;
-	int rc = -1, issued = 0;
+	int rc = -1, issued = 0, pending = 0;
+	struct crt_state *st = NULL;
 
+	e->type_state = NULL;
 	if (request && !*request)
 		request = NULL;
 	if (certificate && !*certificate)
@@ -625,7 +651,6 @@ static int crt_enroll(struct token_enroll *e, struct error *err)
 	e->init_details = json_object();
 	if (!e->info || !e->init_details)
 		return err_internal(err, "out of memory");
-	e->t->r.otplen = 0; /* privacyIDEA: otp_len = 0 */
 
 	/* privacyIDEA's prepolicies of /token/init for type certificate, in
 	 * its order: required_piv_attestation (any certificate enrollment
@@ -699,12 +724,7 @@ static int crt_enroll(struct token_enroll *e, struct error *err)
 		if (s < 0)
 			goto out;
 		if (s == CACONN_PENDING) {
-			free(e->t->r.rollout_state);
-			e->t->r.rollout_state = strdup("pending");
-			if (!e->t->r.rollout_state) {
-				err_internal(err, "out of memory");
-				goto out;
-			}
+			pending = 1;
 			if (res.request_id)
 				json_object_set_new(e->info, "requestId", json_string(res.request_id));
 			memset(err, 0, sizeof(*err));
@@ -714,7 +734,6 @@ static int crt_enroll(struct token_enroll *e, struct error *err)
 				json_object_set_new(e->info, "requestId", json_string(res.request_id));
 			if (crt_store_cert(e, res.certificate, 1, err) < 0)
 				goto out;
-			crt_supersede(e);
 		}
 	} else if (certificate) {
 		if (strlen(certificate) > CRT_MAX_PEM) {
@@ -761,7 +780,17 @@ static int crt_enroll(struct token_enroll *e, struct error *err)
 			memset(pw, 0, sizeof(pw));
 		}
 	}
-	json_object_set_new(e->init_details, "rollout_state", json_string(e->t->r.rollout_state));
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		err_internal(err, "out of memory");
+		goto out;
+	}
+	st->info = e->info;
+	st->init_details = e->init_details;
+	e->info = e->init_details = NULL;
+	st->pending = pending;
+	st->issued = issued;
+	e->type_state = st;
 	rc = 0;
 out:
 	if (rc < 0 && issued)
@@ -780,13 +809,58 @@ out:
 	return rc;
 }
 
+/* Store what crt_prepare produced into the token being written (inside
+ * the core's write transaction; e->t is the live token now).  Without a
+ * prepared state (import, lost token) it prepares first. */
+static int crt_enroll(struct token_enroll *e, struct error *err)
+{
+	struct crt_state *st = e->type_state;
+	int own = 0;
+	if (!st) {
+		if (crt_prepare(e, err) < 0)
+			return -1;
+		st = e->type_state;
+		e->type_state = NULL;
+		own = 1;
+	}
+	e->info = json_incref(st->info);
+	e->init_details = json_incref(st->init_details);
+	e->t->r.otplen = 0; /* privacyIDEA: otp_len = 0 */
+	int rc = 0;
+	if (st->pending) {
+		char *ps = strdup("pending");
+		if (!ps) {
+			rc = err_internal(err, "out of memory");
+		} else {
+			free(e->t->r.rollout_state);
+			e->t->r.rollout_state = ps;
+		}
+	}
+	if (rc == 0 && st->issued)
+		crt_supersede(e);
+	if (rc == 0)
+		json_object_set_new(e->init_details, "rollout_state", json_string(e->t->r.rollout_state));
+	if (rc < 0 && own && st->issued) {
+		const char *caname = json_string_value(json_object_get(st->info, "CA"));
+		crt_undo(caconnector_get(e->x->snap, caname, NULL),
+			 json_string_value(json_object_get(st->info, "certificate")));
+	}
+	if (own)
+		crt_free_state(st);
+	return rc;
+}
+
 /* The core could not write the enrolled token: revoke the certificate the
- * CA issued for it, so no valid certificate exists without its token. */
+ * CA issued for it, so no valid certificate exists without its token.
+ * After a prepare the state says what was issued (e->info may be NULL). */
 static void crt_enroll_failed(struct token_enroll *e)
 {
-	const char *caname = json_string_value(json_object_get(e->info, "CA"));
-	const char *pem = json_string_value(json_object_get(e->info, "certificate"));
-	if (!caname || !pem || !json_object_get(e->init_details, "certificate"))
+	const struct crt_state *st = e->type_state;
+	json_t *info = st ? st->info : e->info;
+	json_t *details = st ? st->init_details : e->init_details;
+	const char *caname = json_string_value(json_object_get(info, "CA"));
+	const char *pem = json_string_value(json_object_get(info, "certificate"));
+	if ((st && !st->issued) || !caname || !pem || !json_object_get(details, "certificate"))
 		return; /* nothing issued by a CA */
 	crt_undo(caconnector_get(e->x->snap, caname, NULL), pem);
 }
@@ -927,6 +1001,8 @@ const struct token_type token_type_certificate = {
 	.params = crt_params,
 	.policies = crt_policies,
 	.enroll = crt_enroll,
+	.prepare = crt_prepare,
+	.free_state = crt_free_state,
 	.check_otp = crt_check_otp,
 	.filter_info = crt_filter_info,
 	.revoke = crt_revoke,

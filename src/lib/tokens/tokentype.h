@@ -81,6 +81,10 @@ struct token_enroll {
 	int otpkey_generated;
 	json_t *init_details;     /* extra details (paper: "otps") — new ref or NULL */
 	json_t *info;             /* tokeninfo to write {key: value}                 */
+	/* The result of the type's prepare (token_init, before its write
+	 * transaction), for enroll to store; NULL when prepare did not run
+	 * (no prepare, import, lost token).  Owned by the core (free_state). */
+	void *type_state;
 };
 
 struct token_type {
@@ -100,6 +104,18 @@ struct token_type {
 	/* Validate the type's parameters and decide key, otplen, tokeninfo.
 	 * Runs before anything is written. */
 	int (*enroll)(struct token_enroll *e, struct error *err);
+	/* Optional: the expensive, database-independent part of enroll (key
+	 * generation, CSR checks, CA signing), which POST /token/init runs
+	 * BEFORE its write transaction so no write lock is held meanwhile.
+	 * e->t is a detached copy (the token as loaded outside the transaction,
+	 * or a new one's defaults) and must not be relied on later; the result
+	 * goes to e->type_state (free_state frees it), which the following
+	 * enroll, inside the transaction, stores.  A failed prepare leaves
+	 * nothing behind.  When the enrollment fails after a successful
+	 * prepare, the core calls enroll_failed with e->x and e->type_state set
+	 * (e->info / e->init_details may be NULL).  NULL: enroll does it all. */
+	int (*prepare)(struct token_enroll *e, struct error *err);
+	void (*free_state)(void *state);
 	/* Add the type's enrollment details to detail (after the write). */
 	int (*init_detail)(struct token_enroll *e, json_t *detail, struct error *err);
 	int64_t (*check_otp)(struct token_ctx *x, const struct token *t, const char *otp, struct otp_match *m,
