@@ -104,6 +104,16 @@ static int count_tokens(const struct token_list *l, const char *type, int active
 	return n;
 }
 
+/* As privacyIDEA: the policies of a limit that refuses go to the audit
+ * row's "policies" (polctx_hits records what matches). */
+static void audit_limit(struct token_ctx *x, const struct polq *q)
+{
+	struct policy_hits h;
+	struct error ignored = { 0 };
+	if (polctx_hits(x->pol, q, &h, &ignored) == 0)
+		policy_hits_free(&h);
+}
+
 /* One limit: the highest matching value of action; refused when the user
  * has that many already (a serial among them may be re-enrolled).
  * *applied is set when a policy gives a limit. */
@@ -120,8 +130,10 @@ static int limit(struct token_ctx *x, const struct user *u, const char *action, 
 	*applied = 1;
 	int in;
 	int n = count_tokens(l, type, active_only, serial, &in);
-	if (!in && n >= max)
+	if (!in && n >= max) {
+		audit_limit(x, &q);
 		return policy_error(err, msg);
+	}
 	return 0;
 }
 
@@ -205,8 +217,10 @@ static int check_max_realm(struct token_ctx *x, const char *realm, int *applied,
 		return -1;
 	json_int_t n = json_integer_value(json_object_get(page, "count"));
 	json_decref(page);
-	if (n >= max)
+	if (n >= max) {
+		audit_limit(x, &q);
 		return policy_error(err, "The number of tokens in this realm is limited!");
+	}
 	return 0;
 }
 

@@ -21,9 +21,12 @@
  *  - Seeds (key_enc/key_iv) and encrypted PINs use privacyIDEA's formats
  *    (crypto.h); hashed PINs use pin.h.  Neither ever leaves the core
  *    except in the enrollment answer of the request that set them.
- *  - Policies are not evaluated here yet; the places where privacyIDEA
- *    checks one carry a comment "policy: <scope>.<action>" and behave as
- *    privacyIDEA does without any policy.
+ *  - Policies come with the request's context (token_ctx.pol, polctx.h):
+ *    the library asks the authentication/authorization questions of
+ *    privacyIDEA's lib decorators where a "policy: <scope>.<action>"
+ *    comment marks them; the admin/user rights and the /token
+ *    pre-policies are the API layer's (src/api/guard.c, token_prepolicy.c).
+ *    With ctx.pol NULL (CLI, tests) every question finds no policy.
  */
 #ifndef TESSERA_TOKEN_H
 #define TESSERA_TOKEN_H

@@ -201,6 +201,8 @@ def test_max_token_per_user(server, tok):
     before = table_counts(server)
     refused(init(server, tok, type="spass", serial="MU9", user="bob"),
             "The number of tokens for this user is limited!")
+    # the refusing policy is named in the request's audit row (as privacyIDEA)
+    assert server.db_query("SELECT policies FROM pidea_audit ORDER BY id DESC LIMIT 1")[0][0] == "max"
     assert table_counts(server) == before
     # re-enrolling a token the user has is allowed
     ok(init(server, tok, type="spass", serial="MU1", user="bob", description="again"))
@@ -258,6 +260,7 @@ def test_max_token_per_realm(server, tok):
             "The number of tokens in this realm is limited!")
     refused(init(server, tok, type="spass", serial="MR3", realm="realm1"),
             "The number of tokens in this realm is limited!")
+    assert server.db_query("SELECT policies FROM pidea_audit ORDER BY id DESC LIMIT 1")[0][0] == "maxr"
     assert table_counts(server) == before
     # another realm: no limit; a token without user or realm: no check
     ok(init(server, tok, type="spass", serial="MR4", user="dave", realm="realm2"))
