@@ -8,6 +8,7 @@
 #include "token_api.h"
 #include "guard.h"
 #include "token_prepolicy.h"
+#include "token_oath_policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,13 @@ int api_token_init(struct request *rq, json_t **value, struct error *err)
 		json_decref(params);
 		return -1;
 	}
+	/* policy: admin/user.<type>_2step, enrollment.<type>_2step_*,
+	 * user.<type>_force_server_generate (token_oath_policy.c);
+	 * enrollment.verify_enrollment is decided by token_init */
+	if (tpp_oath_init(rq, &x, has_user ? &u : NULL, params, err) < 0) {
+		json_decref(params);
+		return -1;
+	}
 	json_t *detail = NULL;
 	struct token *t = NULL;
 	const char *pv = json_string_value(json_object_get(params, "pin"));
@@ -236,6 +244,52 @@ static int list_csv(struct request *rq, json_t *page, struct error *err)
 	return 0;
 }
 
+/* policy: admin/user.hide_tokeninfo — the blank-separated tokeninfo keys of
+ * all matching policies of the caller's role (privacyIDEA's
+ * Match.admin_or_user(...).action_values(unique=False): the values of
+ * several policies are merged) are removed from each listed token's info.
+ * The admin question matches adminuser/adminrealm and the user/realm
+ * parameter (action only without one); the user question the caller.  A
+ * hidden_tokeninfo request parameter is ignored: privacyIDEA overwrites it
+ * with the policy's list. */
+static int hide_tokeninfo(struct request *rq, struct token_ctx *x, const struct user *u, json_t *page,
+			  struct error *err)
+{
+	struct polq q;
+	memset(&q, 0, sizeof(q));
+	q.action = "hide_tokeninfo";
+	if (rq->who.role == ROLE_ADMIN) {
+		q.scope = "admin";
+		q.adminuser = rq->who.username;
+		q.adminrealm = rq->who.realm;
+		if (u && u->login[0])
+			q.user = u;
+		else if (u && u->realm[0])
+			q.realm = u->realm;
+		else
+			q.action_only = 1;
+	} else {
+		q.scope = "user";
+		q.user = u;
+	}
+	json_t *keys = NULL;
+	if (polctx_values(x->pol, &q, 0, &keys, err) < 0)
+		return -1;
+	size_t i, j;
+	json_t *tok, *key;
+	json_array_foreach(json_object_get(page, "tokens"), i, tok) {
+		json_t *info = json_object_get(tok, "info");
+		if (!json_is_object(info))
+			continue;
+		json_array_foreach(keys, j, key) {
+			if (json_is_string(key))
+				json_object_del(info, json_string_value(key));
+		}
+	}
+	json_decref(keys);
+	return 0;
+}
+
 int api_token_list(struct request *rq, json_t **value, struct error *err)
 {
 	struct token_ctx x;
@@ -275,7 +329,7 @@ int api_token_list(struct request *rq, json_t **value, struct error *err)
 		q.f.info_value = iv;
 	}
 	const char *trealm = param_str(rq, "tokenrealm");
-	/* policy: admin.tokenlist restricts the visible realms, hide_tokeninfo */
+	/* policy: admin.tokenlist restricts the visible realms (hide_tokeninfo: below) */
 	if (rq->who.role == ROLE_ADMIN && api_realm_limit(rq, "tokenlist", &q.f.allowed, err) < 0)
 		return -1;
 	if (trealm && *trealm) {
@@ -298,6 +352,10 @@ int api_token_list(struct request *rq, json_t **value, struct error *err)
 	json_t *out = NULL;
 	if (token_list_page(&x, &q, &out, err) < 0)
 		return -1;
+	if (hide_tokeninfo(rq, &x, has_user ? &u : NULL, out, err) < 0) {
+		json_decref(out);
+		return -1;
+	}
 	rq->audit.success = 1;
 	const char *outform = param_str(rq, "outform");
 	if (outform && !strcmp(outform, "csv")) {

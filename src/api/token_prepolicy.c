@@ -17,6 +17,7 @@
 
 #include "guard.h"
 #include "../lib/crypto.h"
+#include "../lib/pinhandling.h"
 #include "../lib/pinpolicy.h"
 #include "../lib/polctx.h"
 #include "../lib/realm.h"
@@ -35,7 +36,7 @@ static int has_user(const struct user *u)
 /* Match.admin_or_user / Match.generic(scope=role): admins with their
  * adminuser/adminrealm and the user (or realm) acted upon, users as
  * themselves (u is then the logged-in user). */
-static void role_q(struct request *rq, const char *action, const struct user *u, struct polq *q)
+void tpp_role_q(struct request *rq, const char *action, const struct user *u, struct polq *q)
 {
 	memset(q, 0, sizeof(*q));
 	q->action = action;
@@ -56,7 +57,7 @@ static void role_q(struct request *rq, const char *action, const struct user *u,
 }
 
 /* Match.user(scope=enrollment): the user, else nothing but the action. */
-static void enroll_q(const char *action, const struct user *u, struct polq *q)
+void tpp_enroll_q(const char *action, const struct user *u, struct polq *q)
 {
 	memset(q, 0, sizeof(*q));
 	q->scope = "enrollment";
@@ -76,11 +77,11 @@ static int typed_value(struct request *rq, struct token_ctx *x, const char *type
 	char name[128];
 	struct polq q;
 	snprintf(name, sizeof(name), "%s_%s", type, action);
-	role_q(rq, name, u, &q);
+	tpp_role_q(rq, name, u, &q);
 	int rc = polctx_value(x->pol, &q, 0, v, err);
 	if (rc != 0)
 		return rc;
-	role_q(rq, action, u, &q);
+	tpp_role_q(rq, action, u, &q);
 	return polctx_value(x->pol, &q, 0, v, err);
 }
 
@@ -123,7 +124,7 @@ static int limit(struct token_ctx *x, const struct user *u, const char *action, 
 {
 	struct polq q;
 	long long max;
-	enroll_q(action, u, &q);
+	tpp_enroll_q(action, u, &q);
 	int rc = polctx_max(x->pol, &q, &max, err);
 	if (rc <= 0)
 		return rc;
@@ -302,7 +303,7 @@ static int check_limits(struct request *rq, struct token_ctx *x, const struct us
 static int encrypt_pin(struct token_ctx *x, const struct user *u, struct error *err)
 {
 	struct polq q;
-	enroll_q("encrypt_pin", u, &q);
+	tpp_enroll_q("encrypt_pin", u, &q);
 	return polctx_any(x->pol, &q, err);
 }
 
@@ -402,7 +403,7 @@ static int token_defaults(struct request *rq, struct token_ctx *x, const char *t
 			continue;
 		struct polq q;
 		char *v = NULL;
-		role_q(rq, defs[i].action, u, &q);
+		tpp_role_q(rq, defs[i].action, u, &q);
 		int rc = polctx_value(x->pol, &q, 0, &v, err);
 		if (rc < 0)
 			return -1;
@@ -413,31 +414,40 @@ static int token_defaults(struct request *rq, struct token_ctx *x, const char *t
 	return 0;
 }
 
-/* init_tokenlabel: tokenlabel, tokenissuer, appimageurl (text values) and
- * <type>_force_app_pin of the enrollment scope. */
-static int tokenlabel(struct token_ctx *x, const char *type, const struct user *u, json_t *params, struct error *err)
+/* init_token_length_contents: the generated password of a pw token and the
+ * registration code get enrollment.<type>.length / <type>.contents from the
+ * user's policies (one unique value each), else the type's defaults (12 / 24
+ * letters and digits, src/lib/tokens/pw.c); a value the client sent is
+ * always replaced (privacyIDEA). */
+static int length_contents(struct token_ctx *x, const char *type, const struct user *u, json_t *params,
+			   struct error *err)
 {
-	static const char *const actions[] = { "tokenlabel", "tokenissuer", "appimageurl" };
-	for (size_t i = 0; i < 3; i++) {
-		struct polq q;
-		char *v = NULL;
-		enroll_q(actions[i], u, &q);
-		int rc = polctx_value(x->pol, &q, POLICY_ALLOW_WHITESPACE, &v, err);
-		if (rc < 0)
-			return -1;
-		if (rc == 1)
-			json_object_set_new(params, actions[i], json_string(v));
-		free(v);
+	static const struct {
+		const char *type, *length, *contents;
+	} defs[] = {
+		{ "pw", "pw.length", "pw.contents" },
+		{ "registration", "registration.length", "registration.contents" },
+	};
+	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
+		if (strcmp(type, defs[i].type))
+			continue;
+		const char *actions[2] = { defs[i].length, defs[i].contents };
+		for (size_t k = 0; k < 2; k++) {
+			/* policy: enrollment.pw.length, pw.contents, registration.length,
+			 * registration.contents */
+			struct polq q;
+			char *v = NULL;
+			tpp_enroll_q(actions[k], u, &q);
+			int rc = polctx_value(x->pol, &q, 0, &v, err);
+			if (rc < 0)
+				return -1;
+			if (rc == 1 && v)
+				json_object_set_new(params, actions[k], json_string(v));
+			else
+				json_object_del(params, actions[k]); /* the type's default */
+			free(v);
+		}
 	}
-	char action[96];
-	snprintf(action, sizeof(action), "%s_force_app_pin", type);
-	struct polq q;
-	enroll_q(action, u, &q);
-	int any = polctx_any(x->pol, &q, err);
-	if (any < 0)
-		return -1;
-	if (any)
-		json_object_set_new(params, "force_app_pin", json_true());
 	return 0;
 }
 
@@ -463,12 +473,15 @@ int tpp_init(struct request *rq, struct token_ctx *x, const struct user *u, json
 
 	if (check_limits(rq, x, u, serial, type_param, lim, err) < 0)
 		return -1;
-	if (tokenlabel(x, type, u, params, err) < 0)
+	/* init_tokenlabel */
+	if (token_init_label_params(x, u, type, params, err) < 0)
+		return -1;
+	if (length_contents(x, type, u, params, err) < 0)
 		return -1;
 
 	/* enroll_pin: without the right a given PIN is dropped */
 	struct polq q;
-	role_q(rq, "enrollpin", u, &q);
+	tpp_role_q(rq, "enrollpin", u, &q);
 	int allowed = polctx_allowed(x->pol, &q, err);
 	if (allowed < 0)
 		return -1;
@@ -477,7 +490,7 @@ int tpp_init(struct request *rq, struct token_ctx *x, const struct user *u, json
 
 	/* init_random_pin */
 	char *size = NULL;
-	enroll_q("otp_pin_random", u, &q);
+	tpp_enroll_q("otp_pin_random", u, &q);
 	int rc = polctx_value(x->pol, &q, 0, &size, err);
 	if (rc < 0)
 		return -1;
@@ -488,7 +501,22 @@ int tpp_init(struct request *rq, struct token_ctx *x, const struct user *u, json
 		if (rc < 0)
 			return -1;
 		json_object_set_new(params, "pin", json_string(pin));
+		/* policy: enrollment.pinhandling — every handler of every matching
+		 * policy (unique=False) gets the random PIN (src/lib/pinhandling.c) */
+		json_t *handlers = NULL;
+		tpp_enroll_q("pinhandling", u, &q);
+		rc = polctx_values(x->pol, &q, 0, &handlers, err);
+		size_t hi;
+		json_t *h;
+		json_array_foreach(handlers, hi, h) {
+			if (rc == 0)
+				rc = pinhandling_send(json_string_value(h), pin, pstr(params, "serial"), has_user(u) ? u : NULL,
+						      type, rq->who.username, rq->who.realm, err);
+		}
+		json_decref(handlers);
 		crypto_free_str(pin);
+		if (rc < 0)
+			return -1;
 	}
 
 	int enc = encrypt_pin(x, u, err);
@@ -558,7 +586,7 @@ int tpp_random_pin(struct request *rq, struct token_ctx *x, const struct user *u
 	*pin = NULL;
 	struct polq q;
 	char *size = NULL;
-	role_q(rq, "otp_pin_set_random", u, &q);
+	tpp_role_q(rq, "otp_pin_set_random", u, &q);
 	int rc = polctx_value(x->pol, &q, 0, &size, err);
 	if (rc < 0)
 		return -1;

@@ -12,9 +12,18 @@
 #include <jansson.h>
 
 #include "../http/request.h"
+#include "../lib/polctx.h"
 #include "../lib/token.h"
 
 /* The user of the request: NULL when none (admin without user/realm). */
+
+/* Policy questions of the /token pre-policies.  tpp_role_q:
+ * Match.admin_or_user — admins with their adminuser/adminrealm and the user
+ * (or realm) acted upon, users as themselves (u is then the logged-in
+ * user).  tpp_enroll_q: Match.user(scope=enrollment) — the user, else the
+ * realm, else the action only. */
+void tpp_role_q(struct request *rq, const char *action, const struct user *u, struct polq *q);
+void tpp_enroll_q(const char *action, const struct user *u, struct polq *q);
 
 /* The enrollment limits (max_token_per_realm, max_token_per_user & co)
  * that applied to a request.  tpp_init / tpp_assign / tpp_enable count

@@ -25,6 +25,7 @@
 #include "../lib/realm.h"
 #include "../lib/sysconfig.h"
 #include "../lib/token_impl.h"
+#include "../lib/token_multichallenge.h"
 
 /* The request parameters handed to the tokens as "options" (privacyIDEA:
  * every non-empty parameter). */
@@ -602,6 +603,27 @@ static int post_authorized(struct vreq *v, struct error *err)
 	return 0;
 }
 
+/* multichallenge_enroll_via_validate, then preferred_client_mode
+ * (token_multichallenge.c): an accepted user without a token of the
+ * enroll_via_multichallenge type gets one and the answer becomes its
+ * challenge (value false). */
+static int post_multichallenge(struct vreq *v, const struct token_auth_result *r, json_t **detail, json_t **value,
+			       struct error *err)
+{
+	struct polq q;
+	vq(v, &q, "authentication", "enroll_via_multichallenge");
+	int enrolled = 0;
+	if (r->success && v->has_user &&
+	    tmc_enroll_via_multichallenge(&v->x, &v->u, &q, detail, &enrolled, err) < 0)
+		return -1;
+	if (enrolled) {
+		json_decref(*value);
+		*value = json_false();
+	}
+	vq(v, &q, "authentication", "preferred_client_mode");
+	return tmc_preferred_client_mode(&v->x, &q, *detail, err);
+}
+
 /* The common start of check and triggerchallenge: context, user and the
  * pre-policies up to (not including) api_key_required. */
 static int vreq_start(struct request *rq, struct vreq *v, struct error *err)
@@ -684,7 +706,8 @@ static int do_check(struct request *rq, json_t **value, struct error *err, enum 
 	/* post-policies, innermost first */
 	detail = r.detail;
 	r.detail = NULL;
-	if (post_token_checks(&v, detail, err) < 0 || post_detail(&v, &detail, *value, err) < 0)
+	if (post_token_checks(&v, detail, err) < 0 || post_detail(&v, &detail, *value, err) < 0 ||
+	    post_multichallenge(&v, &r, &detail, value, err) < 0)
 		goto fail_value;
 	if (kind == CHECK_RADIUS) {
 		/* 204 on success, 400 otherwise; empty body.  privacyIDEA's later
@@ -774,8 +797,11 @@ int api_validate_triggerchallenge(struct request *rq, json_t **value, struct err
 	snprintf(rq->audit.token_type, sizeof(rq->audit.token_type), "%s", t ? t : "");
 	snprintf(rq->audit.info, sizeof(rq->audit.info), "%s", m ? m : "");
 	snprintf(rq->audit.authentication, sizeof(rq->audit.authentication), "%s", count ? "CHALLENGE" : "REJECT");
-	/* post-policies: challenge_text_header/footer, authorized */
-	if (post_challenge_text(&v, detail, err) < 0 || post_authorized(&v, err) < 0)
+	/* post-policies: preferred_client_mode, challenge_text_header/footer, authorized */
+	struct polq pq;
+	vq(&v, &pq, "authentication", "preferred_client_mode");
+	if (tmc_preferred_client_mode(&v.x, &pq, detail, err) < 0 || post_challenge_text(&v, detail, err) < 0 ||
+	    post_authorized(&v, err) < 0)
 		goto out;
 	json_decref(rq->detail);
 	rq->detail = detail;

@@ -114,6 +114,21 @@ int crypto_streq(const char *a, const char *b);
 void crypto_free_secret(void *p, size_t len);
 void crypto_free_str(char *s);
 
+/* ---- salted keyed hashes of short secrets (crypto_keyed.c) ----
+ * "<prefix><hex 16-byte salt>$<hex HMAC-SHA256(K, salt || parts…)>" with
+ * K = HKDF-SHA256(the key file's value slot, info = label).  Each use has
+ * its own label (token PINs, the authentication cache).  hash: a new
+ * string (free with crypto_free_str) or NULL; verify: 1 match, 0 no match,
+ * -1 not this prefix, malformed or error. */
+struct crypto_part {
+	const void *p;
+	size_t len;
+};
+char *crypto_keyed_hash(const struct enckey *k, const char *label, const char *prefix,
+			const struct crypto_part *parts, size_t nparts);
+int crypto_keyed_hash_verify(const struct enckey *k, const char *label, const char *prefix, const char *stored,
+			     const struct crypto_part *parts, size_t nparts);
+
 /* ---- admin password hashes ----
  * New hashes: passlib-compatible "$pbkdf2-sha512$<rounds>$<ab64 salt>$<ab64 hash>"
  * over PI_PEPPER + password (as privacyIDEA's hash_with_pepper does:

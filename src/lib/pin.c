@@ -16,90 +16,21 @@
  */
 #include "pin.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include "crypto.h"
 
 #define PIN_PREFIX "tpin1$"
-#define PIN_SALT_LEN 16
-#define PIN_MAC_LEN 32
-#define PIN_KEY_LEN 32
 #define PIN_HKDF_INFO "tessera pin hash v1"
 #define ENC_PREFIX "@@"
 #define LEGACY_HEX_LEN 64 /* hex(sha256) */
 
-/* ---- the keyed hash ---- */
-
-/* Fetching an algorithm is the expensive part of an OpenSSL 3 call; the
- * fetched objects are immutable and may be shared by every thread. */
-static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
-static EVP_KDF *hkdf_alg;
-static EVP_MAC *hmac_alg;
-
-static void algs_fetch(void)
-{
-	hkdf_alg = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
-
-/* K from the value slot of the key file. */
-static int derive_key(const struct enckey *k, unsigned char out[PIN_KEY_LEN])
-{
-	const unsigned char *ikm = crypto_slot_key(k, SLOT_VALUE);
-	if (!ikm || pthread_once(&algs_once, algs_fetch) != 0 || !hkdf_alg)
-		return -1;
-	EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(hkdf_alg);
-	if (!kctx)
-		return -1;
-	char digest[] = "SHA256";
-	char info[] = PIN_HKDF_INFO;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, CRYPTO_SLOT_KEY_LEN),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info) - 1),
-		OSSL_PARAM_construct_end(),
-	};
-	int rc = EVP_KDF_derive(kctx, out, PIN_KEY_LEN, params) == 1 ? 0 : -1;
-	EVP_KDF_CTX_free(kctx);
-	return rc;
-}
-
-/* mac = HMAC-SHA256(K, salt || pin) */
-static int keyed_mac(const struct enckey *k, const unsigned char salt[PIN_SALT_LEN], const char *pin,
-		     unsigned char mac[PIN_MAC_LEN])
-{
-	unsigned char key[PIN_KEY_LEN];
-	int rc = -1;
-	EVP_MAC_CTX *mctx = NULL;
-	if (derive_key(k, key) < 0 || !hmac_alg)
-		goto out;
-	mctx = EVP_MAC_CTX_new(hmac_alg);
-	if (!mctx)
-		goto out;
-	char digest[] = "SHA256";
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
-	};
-	size_t n = 0;
-	if (EVP_MAC_init(mctx, key, sizeof(key), params) == 1 && EVP_MAC_update(mctx, salt, PIN_SALT_LEN) == 1 &&
-	    EVP_MAC_update(mctx, (const unsigned char *)pin, strlen(pin)) == 1 &&
-	    EVP_MAC_final(mctx, mac, &n, PIN_MAC_LEN) == 1 && n == PIN_MAC_LEN)
-		rc = 0;
-out:
-	EVP_MAC_CTX_free(mctx);
-	OPENSSL_cleanse(key, sizeof(key));
-	return rc;
-}
+/* ---- the keyed hash (crypto_keyed.c) ---- */
 
 static int is_hex(const char *s, size_t n)
 {
@@ -118,55 +49,25 @@ static int has_prefix(const char *s, const char *prefix)
 
 char *pin_hash(const struct enckey *k, const char *pin, struct error *err)
 {
-	unsigned char salt[PIN_SALT_LEN], mac[PIN_MAC_LEN];
-	char *out = NULL, *hs = NULL, *hm = NULL;
+	char *out;
 	if (!pin || !*pin) {
 		out = strdup("");
 		if (!out)
 			err_internal(err, "out of memory");
 		return out;
 	}
-	if (crypto_random(salt, sizeof(salt)) < 0 || keyed_mac(k, salt, pin, mac) < 0) {
+	struct crypto_part part = { pin, strlen(pin) };
+	out = crypto_keyed_hash(k, PIN_HKDF_INFO, PIN_PREFIX, &part, 1);
+	if (!out)
 		err_internal(err, "cannot hash the PIN");
-		goto out;
-	}
-	hs = crypto_hex_encode(salt, sizeof(salt));
-	hm = crypto_hex_encode(mac, sizeof(mac));
-	size_t n = sizeof(PIN_PREFIX) + 2 * PIN_SALT_LEN + 1 + 2 * PIN_MAC_LEN;
-	out = hs && hm ? malloc(n) : NULL;
-	if (!out) {
-		err_internal(err, "out of memory");
-		goto out;
-	}
-	snprintf(out, n, PIN_PREFIX "%s$%s", hs, hm);
-out:
-	OPENSSL_cleanse(mac, sizeof(mac));
-	free(hs);
-	crypto_free_str(hm);
 	return out;
 }
 
 /* "tpin1$<32 hex>$<64 hex>" */
 static int verify_keyed(const struct enckey *k, const char *stored, const char *pin)
 {
-	const char *s = stored + strlen(PIN_PREFIX);
-	if (strlen(s) != 2 * PIN_SALT_LEN + 1 + 2 * PIN_MAC_LEN || s[2 * PIN_SALT_LEN] != '$' ||
-	    !is_hex(s, 2 * PIN_SALT_LEN) || !is_hex(s + 2 * PIN_SALT_LEN + 1, 2 * PIN_MAC_LEN))
-		return -1;
-	char salt_hex[2 * PIN_SALT_LEN + 1];
-	memcpy(salt_hex, s, 2 * PIN_SALT_LEN);
-	salt_hex[2 * PIN_SALT_LEN] = '\0';
-	size_t slen = 0, mlen = 0;
-	unsigned char *salt = crypto_hex_decode(salt_hex, &slen);
-	unsigned char *want = crypto_hex_decode(s + 2 * PIN_SALT_LEN + 1, &mlen);
-	unsigned char mac[PIN_MAC_LEN];
-	int rc = -1;
-	if (salt && want && slen == PIN_SALT_LEN && mlen == PIN_MAC_LEN && keyed_mac(k, salt, pin, mac) == 0)
-		rc = CRYPTO_memcmp(mac, want, PIN_MAC_LEN) == 0;
-	OPENSSL_cleanse(mac, sizeof(mac));
-	free(salt);
-	crypto_free_secret(want, mlen);
-	return rc;
+	struct crypto_part part = { pin, strlen(pin) };
+	return crypto_keyed_hash_verify(k, PIN_HKDF_INFO, PIN_PREFIX, stored, &part, 1);
 }
 
 /* ---- privacyIDEA's forms ---- */

@@ -245,7 +245,10 @@ const struct policy_def policy_defs[] = {
 	EN("max_active_token_per_user", I, "token",
 	    "Maximum number of active tokens a user may have (the highest matching limit wins)."),
 	EN("otp_pin_random", I, "pin", "Set a random OTP PIN of this length at enrollment.", RANGE(1, 31)),
-	EN("pinhandling", S, "pin", "Module that handles a random PIN set at enrollment."),
+	/* Tessera has privacyIDEA's base handler only: the value list refuses
+	 * other modules when the policy is set (3.8 publishes no list). */
+	EN("pinhandling", S, "pin", "Module that handles a random PIN set at enrollment.",
+	   LIST("privacyidea.lib.pinhandling.base.PinHandler"), .flags = POLICY_DEF_MULTIPLE),
 	EN("change_pin_on_first_use", B, "pin", "A PIN set by the admin must be changed by the user at first use."),
 	EN("change_pin_every", S, "pin", "The user must change his PIN this often, e.g. 180d."),
 	EN("encrypt_pin", B, "pin", "Store the OTP PIN encrypted instead of hashed."),

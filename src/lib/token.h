@@ -143,6 +143,12 @@ int token_save(struct token_ctx *x, struct token *t, struct error *err);
  * caller_is_user: a user may only re-initialise their own tokens. */
 int token_init(struct token_ctx *x, json_t *params, const struct user *owner, int caller_is_user, json_t **detail,
 	       struct token **out, struct error *err);
+/* privacyIDEA's get_init_tokenlabel_parameters: the enrollment policies
+ * tokenlabel, tokenissuer, appimageurl (text values) and
+ * <type>_force_app_pin of the owner u (else of its realm, else any) are
+ * put into params. */
+int token_init_label_params(struct token_ctx *x, const struct user *u, const char *type, json_t *params,
+			    struct error *err);
 /* privacyIDEA's gen_serial: prefix + 4-digit count of that type + random
  * upper-case hex up to SerialLength. */
 int token_gen_serial(struct token_ctx *x, const struct token_type *ty, const char *prefix, char *out, size_t len,

@@ -23,6 +23,7 @@
 #include "crypto.h"
 #include "otp.h"
 #include "pin.h"
+#include "polctx.h"
 #include "realm.h"
 #include "tokens/tokentype.h"
 #include "../db/db.h"
@@ -621,6 +622,41 @@ int token_copy_user(struct token_ctx *x, const char *from, const char *to, struc
 	return finish(x, rc, &lt, err);
 }
 
+/* policy: enrollment.losttoken_PW_length, enrollment.losttoken_PW_contents,
+ * enrollment.losttoken_valid — privacyIDEA's config_lost_token: unique values
+ * of the policies matching the lost token's owner (Match.user with the
+ * owner); defaults 16, "8" (base58) and 10 days.  The contents use the
+ * lost-token alphabet (C upper, c lower, n digits, s specials, 8 base58:
+ * any of them, no character of each required), not the PIN-policy syntax. */
+static int lost_int(struct token_ctx *x, struct token *t, const char *action, long long lo, long long hi,
+		    long long *out, struct error *err)
+{
+	struct polq q = { .scope = "enrollment", .action = action, .token = t };
+	char *v = NULL;
+	int rc = polctx_value(x->pol, &q, 0, &v, err);
+	if (rc <= 0)
+		return rc;
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	int bad = end == v || *end || n < lo || n > hi;
+	if (bad)
+		err_set(err, ERRK_POLICY, ERR_POLICY, "The policy %s has the invalid value '%s'.", action, v);
+	else
+		*out = n;
+	free(v);
+	return bad ? -1 : 0;
+}
+
+static int lost_policies(struct token_ctx *x, struct token *t, long long *pw_len, char **contents,
+			 long long *validity, struct error *err)
+{
+	if (lost_int(x, t, "losttoken_PW_length", 1, 63, pw_len, err) < 0 ||
+	    lost_int(x, t, "losttoken_valid", 0, 36500, validity, err) < 0)
+		return -1;
+	struct polq q = { .scope = "enrollment", .action = "losttoken_PW_contents", .token = t };
+	return polctx_value(x->pol, &q, 0, contents, err) < 0 ? -1 : 0;
+}
+
 int token_lost(struct token_ctx *x, const char *serial, const struct user *u, json_t **result, struct error *err)
 {
 	*result = NULL;
@@ -636,17 +672,24 @@ int token_lost(struct token_ctx *x, const char *serial, const struct user *u, js
 		rc = err_set(err, ERRK_PI, 2012, "You can only define a lost token for an assigned token.");
 	char newserial[128], password[64], desc[128], end[40];
 	struct token *nt = NULL;
+	long long pw_len = 16, validity_days = 10;
+	char *contents = NULL;
+	if (rc == 0)
+		rc = lost_policies(x, old, &pw_len, &contents, &validity_days, err);
 	if (rc == 0) {
-		/* policy: enrollment.losttoken_PW_length, losttoken_PW_contents, losttoken_valid */
-		long validity_days = 10;
 		snprintf(newserial, sizeof(newserial), "lost%s", serial);
 		snprintf(desc, sizeof(desc), "temporary replacement for %s", serial);
 		if (!token_serial_valid(newserial))
 			rc = err_param(err, "The serial of the replacement, %s, is too long.", newserial);
-		else if (token_random_password(password, 16, "8", 1) < 0)
+		else if (contents && !strpbrk(contents, "Ccns8"))
+			rc = err_set(err, ERRK_POLICY, ERR_POLICY,
+				     "The policy losttoken_PW_contents '%s' names no character class (C, c, n, s, 8).",
+				     contents);
+		else if (token_random_password(password, (size_t)pw_len, contents ? contents : "8", 1) < 0)
 			rc = err_internal(err, "random generator failed");
-		token_format_date(time(NULL) + validity_days * 86400, end, sizeof(end));
+		token_format_date(time(NULL) + (time_t)validity_days * 86400, end, sizeof(end));
 	}
+	free(contents);
 	if (rc == 0) {
 		json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:s}", "otpkey", password, "serial", newserial, "type", "pw",
 				      "description", desc, "validity_period_end", end);

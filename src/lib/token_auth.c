@@ -23,6 +23,8 @@
  */
 #include "token.h"
 #include "token_impl.h"
+#include "token_authcache.h"
+#include "token_autoassign.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@
 #include "polaudit.h"
 #include "polctx.h"
 #include "realm.h"
+#include "token_multichallenge.h"
 #include "tokens/tokentype.h"
 #include "../db/db.h"
 #include "../db/store_audit_count.h"
@@ -246,6 +249,10 @@ static int check_all(struct auth *a, struct token *t, json_t *msgs, struct error
 	if ((cam && token_info_int(t, "count_auth", 0) >= cam) ||
 	    (csm && token_info_int(t, "count_auth_success", 0) >= csm)) {
 		why = "Authentication counter exceeded";
+	} else if (t->r.rollout_state &&
+		   (!strcmp(t->r.rollout_state, "clientwait") || !strcmp(t->r.rollout_state, "verify"))) {
+		/* a two-step or verified enrollment not finished yet */
+		why = "Token is not yet enrolled";
 	} else if (!t->r.active) {
 		why = "Token is disabled";
 	} else {
@@ -308,9 +315,8 @@ static void last_auth_now(char *buf, size_t len)
 	strncat(buf, frac, len - strlen(buf) - 1);
 }
 
-/* privacyIDEA's parse_timedelta: "[+-]<n><s|m|h|d|y>" (y = 365 days),
- * blanks allowed around the parts.  0 ok, -1 unsupported. */
-static int parse_timedelta(const char *s, long long *secs)
+/* token_impl.h */
+int token_parse_timedelta(const char *s, long long *secs)
 {
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -391,7 +397,7 @@ static int last_auth_check(struct auth *a, struct token *t, struct error *err)
 	if (rc < 0)
 		return -1;
 	long long secs;
-	if (rc == 1 && parse_timedelta(v, &secs) < 0) {
+	if (rc == 1 && token_parse_timedelta(v, &secs) < 0) {
 		log_warning("authorization.last_auth: unsupported value '%s' ignored", v);
 	} else if (rc == 1) {
 		const char *last = token_info(t, "last_auth", NULL);
@@ -510,15 +516,7 @@ static int gen_transaction_id(char out[21])
 
 static long challenge_validity(struct auth *a, const struct token *t)
 {
-	long long v = token_config_int(a->x, "DefaultChallengeValidityTime", 120);
-	char key[96];
-	snprintf(key, sizeof(key), "%sChallengeValidityTime", t->r.tokentype);
-	key[0] = (char)(key[0] >= 'a' && key[0] <= 'z' ? key[0] - 32 : key[0]);
-	for (char *p = key + 1; *p && p < key + strlen(t->r.tokentype); p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
-	v = token_config_int(a->x, key, v);
-	return v > 0 && v < 31536000 ? (long)v : 120;
+	return tmc_challenge_validity(a->x, t->r.tokentype);
 }
 
 /* create_challenges_from_tokens: one common transaction id for all
@@ -561,6 +559,7 @@ static int create_challenges(struct auth *a, struct token **toks, size_t n, stru
 		json_t *info = json_pack("{s:s,s:n,s:s,s:s,s:s,s:s}", "transaction_id", txid, "attributes", "serial",
 					 t->r.serial, "type", t->r.tokentype, "message", message, "client_mode",
 					 t->type && t->type->client_mode ? t->type->client_mode : "interactive");
+		tmc_pin_change_fields(t, info);
 		json_object_update(a->reply, info);
 		json_array_append_new(mc, info);
 		json_array_append_new(txids, json_string(txid));
@@ -590,6 +589,8 @@ static int create_challenges(struct auth *a, struct token **toks, size_t n, stru
 	json_object_set_new(a->reply, "multi_challenge", mc);
 	json_object_set_new(a->reply, "messages", msgs);
 	json_object_set_new(a->reply, "transaction_ids", txids);
+	/* the default; /validate evaluates authentication.preferred_client_mode
+	 * (tmc_preferred_client_mode) */
 	if (json_array_size(mc))
 		json_object_set_new(a->reply, "preferred_client_mode", json_string("interactive"));
 	free(text);
@@ -787,8 +788,10 @@ static int decide_valid(struct auth *a, size_t nvalid, struct error *err)
 	}
 	if (type)
 		json_object_set_new(a->reply, "type", json_string(type));
-	if (nvalid == 1 && only)
+	if (nvalid == 1 && only) {
 		put_token_fields(a->reply, only->t);
+		tmc_pin_change_fields(only->t, a->reply);
+	}
 	char *m = join_msgs(msgs);
 	json_decref(msgs);
 	json_object_set_new(a->reply, "message", json_string(m ? m : ""));
@@ -826,6 +829,7 @@ static int decide_challenge_response(struct auth *a, struct error *err)
 		json_decref(msgs);
 		a->success = 1;
 		json_object_set_new(a->reply, "message", json_string("Found matching challenge"));
+		tmc_pin_change_fields(c->t, a->reply);
 		int wl = !(c->t->type && c->t->type->delete_on_success) ? last_auth_check(a, c->t, err) : 0;
 		if (wl < 0 || on_success(a, c->t, wl, err) < 0)
 			return -1;
@@ -840,9 +844,15 @@ static int decide_challenge_response(struct auth *a, struct error *err)
 			return -1;
 	}
 	char buf[96];
-	if (n == 1)
+	if (n == 1) {
 		snprintf(buf, sizeof(buf), "Response did not match the challenge.");
-	else
+		/* the one token is named (the generic resync wrapper needs it) */
+		for (size_t i = 0; i < a->n; i++)
+			if (a->c[i].k == K_CHAL_RESP) {
+				json_object_set_new(a->reply, "serial", json_string(a->c[i].t->r.serial));
+				json_object_set_new(a->reply, "type", json_string(a->c[i].t->r.tokentype));
+			}
+	} else
 		snprintf(buf, sizeof(buf), "Response did not match for %zu tokens.", n);
 	json_object_set_new(a->reply, "message", json_string(buf));
 	return 0;
@@ -930,6 +940,22 @@ static int reset_all_post(struct auth *a, struct error *err)
 	return 0;
 }
 
+/* The generic challenge-response wrappers after the decision
+ * (token_multichallenge.c). */
+static int after_check(struct auth *a, struct error *err)
+{
+	struct token **toks = calloc(a->n ? a->n : 1, sizeof(*toks));
+	size_t n = 0;
+	if (!toks)
+		return err_internal(err, "out of memory");
+	for (size_t i = 0; i < a->n; i++)
+		if (!a->c[i].gone)
+			toks[n++] = a->c[i].t;
+	int rc = tmc_after_check(a->x, toks, n, &a->success, &a->reply, err);
+	free(toks);
+	return rc;
+}
+
 static int phase_b(struct auth *a, struct error *err)
 {
 	struct token_ctx *x = a->x;
@@ -983,6 +1009,9 @@ static int phase_b(struct auth *a, struct error *err)
 		rc = decide_pin_matching(a, npin, err);
 	else
 		rc = decide_invalid(a, err);
+	/* authentication.resync_via_multichallenge / change_pin_via_validate */
+	if (rc == 0)
+		rc = after_check(a, err);
 	if (rc < 0 || reset_all_post(a, err) < 0)
 		return -1;
 	if (a->la_refused && a->success) {
@@ -1014,6 +1043,9 @@ static void fill_result(struct auth *a, struct token_auth_result *res)
 	a->reply = NULL;
 	const char *s = json_string_value(json_object_get(res->detail, "serial"));
 	const char *ty = json_string_value(json_object_get(res->detail, "type"));
+	if (!s) /* a generic challenge names its token in multi_challenge only */
+		s = json_string_value(json_object_get(json_array_get(json_object_get(res->detail, "multi_challenge"), 0),
+						      "serial"));
 	snprintf(res->serial, sizeof(res->serial), "%s", s ? s : "");
 	snprintf(res->type, sizeof(res->type), "%s", ty ? ty : "");
 	if (res->success)
@@ -1049,11 +1081,24 @@ static int check_list(struct token_ctx *x, struct token_list *l, const char *pas
 		free(a.c);
 		return err_internal(err, "out of memory");
 	}
+	/* authentication.change_pin_via_validate: an answer to a PIN change
+	 * challenge is handled before the check (the wrapper's first half) */
+	json_t *pr_reply = NULL;
+	int rc = -1;
+	int pr = tmc_pin_reset_answer(x, l, a.txid, a.pass, a.pu, &a.success, &pr_reply, err);
+	if (pr != 0) {
+		if (pr > 0) {
+			json_decref(a.reply);
+			a.reply = pr_reply;
+			fill_result(&a, res);
+		}
+		rc = pr < 0 ? -1 : 0;
+		goto out;
+	}
 	/* Revoked or locked tokens never authenticate: dropped; none left → 1007. */
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i]->type && !l->v[i]->r.revoked && !l->v[i]->r.locked)
 			a.c[a.n++].t = l->v[i];
-	int rc = -1;
 	if (!a.n) {
 		err_set(err, ERRK_PI, 1007, "This action is not possible, since the token is locked");
 		goto out;
@@ -1142,7 +1187,7 @@ static int parse_timelimit(const char *v, long long *count, long long *secs)
 		end++;
 	if (end == v || end != slash)
 		return -1;
-	return parse_timedelta(slash + 1, secs);
+	return token_parse_timedelta(slash + 1, secs);
 }
 
 /* auth_user_timelimit: authorization.auth_max_fail (always) and
@@ -1239,8 +1284,8 @@ static int pass_on(struct auth *a, const char *action, const char *what, struct 
 	return accept_by(res, what, polaudit_first(&qa, name, sizeof(name))) < 0 ? -1 : 1;
 }
 
-int token_check_user(struct token_ctx *x, const struct user *u, const char *pass, json_t *options,
-		     struct token_auth_result *res, struct error *err)
+static int check_user_pass(struct token_ctx *x, const struct user *u, const char *pass, json_t *options,
+			   struct token_auth_result *res, struct error *err)
 {
 	struct token_list l;
 	memset(res, 0, sizeof(*res));
@@ -1281,6 +1326,27 @@ int token_check_user(struct token_ctx *x, const struct user *u, const char *pass
 	if (rc == 0)
 		rc = timelimit_post(&a, u, res, err);
 	token_list_free(&l);
+	return rc;
+}
+
+/* The lib decorator auth_cache around check_user_pass (token_authcache.c),
+ * then the post-policy autoassign of /validate/check (token_autoassign.c),
+ * which the /auth login (options NULL) does not have in privacyIDEA. */
+int token_check_user(struct token_ctx *x, const struct user *u, const char *pass, json_t *options,
+		     struct token_auth_result *res, struct error *err)
+{
+	int cache_on = 0;
+	memset(res, 0, sizeof(*res));
+	/* policy: authentication.auth_cache */
+	int rc = token_authcache_check(x, u, pass, &cache_on, res, err);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	rc = check_user_pass(x, u, pass, options, res, err);
+	if (rc == 0 && cache_on && res->success)
+		rc = token_authcache_add(x, u, pass, err);
+	/* policy: enrollment.autoassignment */
+	if (rc == 0 && options && !res->success && token_autoassign(x, u, pass, res, err) < 0)
+		rc = -1;
 	return rc;
 }
 

@@ -1,6 +1,8 @@
 /*
  * token_impl.h — what the token core's files share privately
- * (token.c, token_init.c, token_auth.c, token_admin.c, token_list.c).
+ * (token.c, token_init.c, token_auth.c, token_admin.c, token_list.c and the
+ * flows around the check: token_authcache.c, token_autoassign.c,
+ * token_multichallenge.c).
  */
 #ifndef TESSERA_TOKEN_IMPL_H
 #define TESSERA_TOKEN_IMPL_H
@@ -20,6 +22,10 @@ struct token_enroll_opts {
  * *detail (may be NULL) the enrollment details. */
 int token_enroll_txn(struct token_ctx *x, json_t *params, const struct token_enroll_opts *o, struct token **out,
 		     json_t **detail, struct error *err);
+
+/* privacyIDEA's parse_timedelta: "[+-]<n><s|m|h|d|y>" (y = 365 days),
+ * blanks allowed around the parts.  0 ok, -1 unsupported (token_auth.c). */
+int token_parse_timedelta(const char *s, long long *secs);
 
 /* 1 when the token belongs to the user u. */
 int token_owned_by(const struct token *t, const struct user *u);

@@ -21,6 +21,7 @@
 #include "app.h"
 #include "crypto.h"
 #include "otpauth.h"
+#include "polctx.h"
 #include "realm.h"
 #include "tokens/tokentype.h"
 #include "../db/db.h"
@@ -194,11 +195,99 @@ static int enroll_target(struct token_ctx *x, const struct enroll_req *q, const 
 	return new_defaults(x, t, q->ty, q->serial, err);
 }
 
+/* ---- verified enrollment (enrollment.verify_enrollment) ---- */
+
+#define VERIFY_ENROLLMENT_MESSAGE "Please enter a valid OTP value of the new token."
+
+static int set_state(struct token *t, const char *state, struct error *err)
+{
+	char *s = strdup(state);
+	if (!s)
+		return err_internal(err, "out of memory");
+	free(t->r.rollout_state);
+	t->r.rollout_state = s;
+	return 0;
+}
+
+static int ptrue(json_t *params, const char *name)
+{
+	const char *v = pstr(params, name);
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true"));
+}
+
+/* `verify` for a token in rollout_state "verify": *verified = 1 and *m
+ * what the accepted value consumes, or ParameterError 905. */
+static int verify_step(struct token_ctx *x, struct token *t, int is_new, json_t *params, struct otp_match *m,
+		       int *verified, struct error *err)
+{
+	const char *verify = pstr(params, "verify");
+	*verified = 0;
+	if (is_new || !verify || !*verify || !t->r.rollout_state || strcmp(t->r.rollout_state, "verify"))
+		return 0;
+	int64_t c = TOKEN_OTP_NOMATCH;
+	if (t->type && t->type->check_otp)
+		c = t->type->check_otp(x, t, verify, m, err);
+	if (c == TOKEN_OTP_ERROR)
+		return -1;
+	if (c < 0)
+		return err_param(err, "Verification of the new token failed.");
+	*verified = 1;
+	return 0;
+}
+
+/* The verified token: counter (and TOTP drift) as the accepted value
+ * leaves them, rollout_state "enrolled". */
+static int apply_verified(struct token *t, const struct otp_match *m, json_t *info, struct error *err)
+{
+	if (m->set_count)
+		t->r.count = m->new_count;
+	if (m->set_shift)
+		json_object_set_new(info, "timeShift", json_string(m->shift));
+	return set_state(t, "enrolled", err);
+}
+
+/* 1 when an enrollment.verify_enrollment policy of the owner lists the
+ * type (not for the verify step itself, nor for a two-step enrollment,
+ * whose client part comes first). */
+static int verify_wanted(struct token_ctx *x, const struct token_type *ty, const struct user *owner, json_t *params,
+			 struct error *err)
+{
+	const char *verify = pstr(params, "verify");
+	if (!ty->can_verify_enrollment || (verify && *verify) || ptrue(params, "2stepinit"))
+		return 0;
+	struct polq q = { .scope = "enrollment", .action = "verify_enrollment" };
+	if (owner && owner->login[0])
+		q.user = owner;
+	else if (owner && owner->realm[0])
+		q.realm = owner->realm;
+	else
+		q.action_only = 1;
+	json_t *vals = NULL;
+	if (polctx_values(x->pol, &q, POLICY_ALLOW_WHITESPACE, &vals, err) < 0)
+		return -1;
+	int hit = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(vals, i, v) {
+		const char *s = json_string_value(v);
+		while (s && *s && !hit) {
+			while (*s == ' ')
+				s++;
+			size_t n = strcspn(s, " ");
+			if (n && n == strlen(ty->name) && !strncasecmp(s, ty->name, n))
+				hit = 1;
+			s += n;
+		}
+	}
+	json_decref(vals);
+	return hit;
+}
+
 /* The enrollment inside the open write transaction.  state: the type's
  * prepared result (token_init), NULL otherwise; with a state the caller
  * undoes outside effects (enroll_failed) when this fails. */
 static int enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_enroll_opts *o,
-		      const char *fixed_serial, void *state, struct token **out, json_t **detail_out,
+		      const char *fixed_serial, void *state, int api_init, struct token **out, json_t **detail_out,
 		      struct error *err)
 {
 	struct enroll_req q;
@@ -208,6 +297,8 @@ static int enroll_txn(struct token_ctx *x, json_t *params_in, const struct token
 	json_t *params = NULL;
 	const struct token_type *ty = NULL;
 	int rc = -1, enrolled = 0; /* enrolled: the type's enroll succeeded */
+	struct otp_match vm = { 0 };
+	int verified = 0, verify_pending = 0;
 
 	int prc = enroll_parse(x, params_in, fixed_serial, &q, err);
 	params = q.params;
@@ -225,6 +316,12 @@ static int enroll_txn(struct token_ctx *x, json_t *params_in, const struct token
 	if (x->limit_check && x->limit_check(x->limit_ctx, x, err) < 0)
 		goto out;
 
+	/* The second step of a verified enrollment (privacyIDEA's
+	 * verify_enrollment pre-policy; no policy needed): a token waiting in
+	 * "verify" must accept the value, else nothing changes. */
+	if (api_init && verify_step(x, t, e.is_new, params, &vm, &verified, err) < 0)
+		goto out;
+
 	e.x = x;
 	e.params = params;
 	e.owner = o->owner;
@@ -235,6 +332,15 @@ static int enroll_txn(struct token_ctx *x, json_t *params_in, const struct token
 	enrolled = 1;
 	if (!e.info)
 		e.info = json_object();
+	if (verified && apply_verified(t, &vm, e.info, err) < 0)
+		goto out;
+	/* policy: enrollment.verify_enrollment (privacyIDEA's
+	 * check_verify_enrollment post-policy, decided here so the token is
+	 * never usable before it is verified) */
+	if (api_init && (verify_pending = verify_wanted(x, ty, o->owner, params, err)) < 0)
+		goto out;
+	if (verify_pending && set_state(t, "verify", err) < 0)
+		goto out;
 
 	/* TokenClass.update: description, key (resets count and failcount), PIN */
 	if (desc) {
@@ -354,6 +460,10 @@ static int enroll_txn(struct token_ctx *x, json_t *params_in, const struct token
 		}
 		if (ty->init_detail && ty->init_detail(&e, detail, err) < 0)
 			goto out;
+		if (verify_pending) {
+			json_object_set_new(detail, "verify", json_pack("{s:s}", "message", VERIFY_ENROLLMENT_MESSAGE));
+			json_object_set_new(detail, "rollout_state", json_string("verify"));
+		}
 	}
 	rc = 0;
 out:
@@ -380,7 +490,7 @@ out:
 int token_enroll_txn(struct token_ctx *x, json_t *params_in, const struct token_enroll_opts *o, struct token **out,
 		     json_t **detail_out, struct error *err)
 {
-	return enroll_txn(x, params_in, o, NULL, NULL, out, detail_out, err);
+	return enroll_txn(x, params_in, o, NULL, NULL, 0, out, detail_out, err);
 }
 
 /* A type with prepare (certificate): the request is checked and the
@@ -445,7 +555,7 @@ int token_init(struct token_ctx *x, json_t *params, const struct user *owner, in
 	int rc = -1;
 	if (db_begin_write(x->c, err) < 0)
 		goto out;
-	if (enroll_txn(x, params, &o, ty ? serial : NULL, state, out, detail, err) < 0) {
+	if (enroll_txn(x, params, &o, ty ? serial : NULL, state, 1, out, detail, err) < 0) {
 		db_rollback(x->c);
 		goto out;
 	}
@@ -470,4 +580,47 @@ out:
 			ty->free_state(state);
 	}
 	return rc;
+}
+
+/* ---- enrollment policies shared by /token/init and /validate (token.h) ---- */
+
+static void enroll_polq(const char *action, const struct user *u, struct polq *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->scope = "enrollment";
+	q->action = action;
+	if (u && u->login[0])
+		q->user = u;
+	else if (u && u->realm[0])
+		q->realm = u->realm;
+	else
+		q->action_only = 1;
+}
+
+int token_init_label_params(struct token_ctx *x, const struct user *u, const char *type, json_t *params,
+			    struct error *err)
+{
+	/* policy: enrollment.tokenlabel, enrollment.tokenissuer,
+	 * enrollment.appimageurl, enrollment.<type>_force_app_pin */
+	static const char *const actions[] = { "tokenlabel", "tokenissuer", "appimageurl" };
+	struct polq q;
+	for (size_t i = 0; i < 3; i++) {
+		char *v = NULL;
+		enroll_polq(actions[i], u, &q);
+		int rc = polctx_value(x->pol, &q, POLICY_ALLOW_WHITESPACE, &v, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			json_object_set_new(params, actions[i], json_string(v));
+		free(v);
+	}
+	char action[96];
+	snprintf(action, sizeof(action), "%s_force_app_pin", type);
+	enroll_polq(action, u, &q);
+	int any = polctx_any(x->pol, &q, err);
+	if (any < 0)
+		return -1;
+	if (any)
+		json_object_set_new(params, "force_app_pin", json_true());
+	return 0;
 }

@@ -664,6 +664,46 @@ static double now_s(void)
 }
 
 /* An unknown user must cost what a wrong password costs. */
+/* Salted keyed hashes (crypto_keyed.c): known answers computed independently
+ * with Python (HKDF-SHA256 over the fixture key's value slot = bytes 64..95,
+ * HMAC-SHA256 over salt || parts), so the stored formats of PINs and of the
+ * authentication cache can never change unnoticed. */
+static void test_keyed_hash(void **state)
+{
+	(void)state;
+	static const char pin_kat[] = "tpin1$000102030405060708090a0b0c0d0e0f$"
+				      "83bbe35f9756018f253546984032ca2a821e4a9ce0f8fc4cf0c336cd76261558";
+	static const char ac_kat[] = "tac1$000102030405060708090a0b0c0d0e0f$"
+				     "5dfebfea34c94fd5053577088e2429cbc00d4c00752deada8327e3121e9556ab";
+	struct crypto_part pin = { "1234", 4 };
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "tessera pin hash v1", "tpin1$", pin_kat, &pin, 1), 1);
+	struct crypto_part ac[4] = { { "alice", 6 }, { "realm1", 7 }, { "reso1", 6 }, { "secret", 6 } };
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "tessera authcache v1", "tac1$", ac_kat, ac, 4), 1);
+	/* another secret, another label, another split of the same bytes */
+	struct crypto_part wrong = { "1235", 4 };
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "tessera pin hash v1", "tpin1$", pin_kat, &wrong, 1), 0);
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "tessera authcache v1", "tpin1$", pin_kat, &pin, 1), 0);
+	struct crypto_part split[4] = { { "alice", 5 }, { "\0realm1", 8 }, { "reso1", 6 }, { "secret", 6 } };
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "tessera authcache v1", "tac1$", ac_kat, split, 4), 1);
+	/* other prefix, malformed, NULL key: -1 */
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "tessera pin hash v1", "tac1$", pin_kat, &pin, 1), -1);
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "tessera pin hash v1", "tpin1$", "tpin1$00$00", &pin, 1), -1);
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "tessera pin hash v1", "tpin1$", NULL, &pin, 1), -1);
+	assert_int_equal(crypto_keyed_hash_verify(NULL, "tessera pin hash v1", "tpin1$", pin_kat, &pin, 1), -1);
+	/* a new hash: fresh salt each time, verifies, has the format */
+	char *h1 = crypto_keyed_hash(g_key, "label", "p$", &pin, 1);
+	char *h2 = crypto_keyed_hash(g_key, "label", "p$", &pin, 1);
+	assert_non_null(h1);
+	assert_non_null(h2);
+	assert_int_equal(strlen(h1), 2 + 32 + 1 + 64);
+	assert_string_not_equal(h1, h2);
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "label", "p$", h1, &pin, 1), 1);
+	assert_int_equal(crypto_keyed_hash_verify(g_key, "label", "p$", h2, &wrong, 1), 0);
+	assert_null(crypto_keyed_hash(NULL, "label", "p$", &pin, 1));
+	crypto_free_str(h1);
+	crypto_free_str(h2);
+}
+
 static void test_dummy_verify(void **state)
 {
 	(void)state;
@@ -883,6 +923,7 @@ int main(void)
 		cmocka_unit_test(test_crypt_vectors),
 		cmocka_unit_test(test_malformed_hashes),
 		cmocka_unit_test(test_dummy_verify),
+		cmocka_unit_test(test_keyed_hash),
 		cmocka_unit_test(test_audit_keys),
 		cmocka_unit_test(test_python_signature),
 		cmocka_unit_test(test_sign_threads),

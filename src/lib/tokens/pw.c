@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../crypto.h"
+#include "../pinpolicy.h"
 
 int64_t token_pw_check_otp(struct token_ctx *x, const struct token *t, const char *otp, struct otp_match *m,
 			   struct error *err)
@@ -24,15 +25,18 @@ int64_t token_pw_check_otp(struct token_ctx *x, const struct token *t, const cha
 	return ok ? 0 : TOKEN_OTP_NOMATCH;
 }
 
-/* genkey → a password from pw.length / pw.contents (default 12, "cn"). */
-int token_pw_enroll_password(struct token_enroll *e, const char *type_prefix, size_t def_len, struct error *err)
+/* genkey → a password from <type>.length / <type>.contents (default def_len
+ * letters and digits); /token/init sets both from the enrollment policies
+ * (src/api/token_prepolicy.c). */
+int token_pw_enroll_password(struct token_enroll *e, const char *type_prefix, size_t def_len, int always_generate,
+			     struct error *err)
 {
 	const char *otpkey = enroll_param(e, "otpkey");
 	json_t *g = json_object_get(e->params, "genkey");
 	const char *gs = json_is_string(g) ? json_string_value(g) : NULL;
 	int genkey = json_is_true(g) || (json_is_integer(g) && json_integer_value(g) == 1) ||
 		     (gs && (!strcmp(gs, "1") || !strcmp(gs, "true") || !strcmp(gs, "True") || !strcmp(gs, "TRUE")));
-	if (genkey) {
+	if (genkey || always_generate) {
 		char lname[64], cname[64];
 		snprintf(lname, sizeof(lname), "%s.length", type_prefix);
 		snprintf(cname, sizeof(cname), "%s.contents", type_prefix);
@@ -41,12 +45,21 @@ int token_pw_enroll_password(struct token_enroll *e, const char *type_prefix, si
 		long n = ls ? strtol(ls, NULL, 10) : (long)def_len;
 		if (n < 1 || n > 256)
 			return err_param(err, "Parameter '%s' must be between 1 and 256.", lname);
-		char *pw = malloc((size_t)n + 1);
-		if (!pw)
-			return err_internal(err, "out of memory");
-		if (token_random_password(pw, (size_t)n, contents ? contents : "cn", 0) < 0) {
-			crypto_free_secret(pw, (size_t)n + 1);
-			return err_param(err, "Parameter '%s' holds no known character class.", cname);
+		char *pw = NULL;
+		if (contents && *contents) {
+			/* a contents policy: the PIN contents syntax (privacyIDEA's
+			 * _generate_pin_from_policy); a bad specifier is PolicyError 303 */
+			if (pinpolicy_random(contents, (size_t)n, &pw, err) < 0)
+				return -1;
+		} else {
+			/* default: letters and digits, one of each at least */
+			pw = malloc((size_t)n + 1);
+			if (!pw)
+				return err_internal(err, "out of memory");
+			if (token_random_password(pw, (size_t)n, "cn", 0) < 0) {
+				crypto_free_secret(pw, (size_t)n + 1);
+				return err_internal(err, "random generator failed");
+			}
 		}
 		e->otpkey = pw;
 		e->otpkey_generated = 1;
@@ -66,7 +79,7 @@ int token_pw_enroll_password(struct token_enroll *e, const char *type_prefix, si
 
 static int pw_enroll(struct token_enroll *e, struct error *err)
 {
-	return token_pw_enroll_password(e, "pw", 12, err);
+	return token_pw_enroll_password(e, "pw", 12, 0, err);
 }
 
 static int pw_init_detail(struct token_enroll *e, json_t *detail, struct error *err)

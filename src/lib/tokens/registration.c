@@ -1,7 +1,7 @@
 /*
  * registration.c — the registration code token (privacyIDEA's
  * RegistrationTokenClass, serial prefix REG): a generated one-time code
- * (24 letters and digits), returned once in detail.registrationcode;
+ * (by default 24 letters and digits), returned once in detail.registrationcode;
  * the token deletes itself after its first successful authentication.
  */
 #include "tokentype.h"
@@ -13,20 +13,11 @@
 
 static int registration_enroll(struct token_enroll *e, struct error *err)
 {
-	/* The code is always generated; a given otpkey/genkey is ignored.
-	 * policy: enrollment.registrationcode_length / registrationcode_contents */
-	size_t n = 24;
-	char *code = malloc(n + 1);
-	if (!code)
-		return err_internal(err, "out of memory");
-	if (token_random_password(code, n, "cn", 0) < 0) {
-		crypto_free_secret(code, n + 1);
-		return err_internal(err, "random generator failed");
-	}
-	e->otpkey = code;
-	e->otpkey_generated = 1;
-	e->t->r.otplen = (int)n;
-	return 0;
+	/* The code is always generated (a given otpkey is ignored), from
+	 * registration.length / registration.contents: policy:
+	 * enrollment.registration.length, registration.contents (set by
+	 * src/api/token_prepolicy.c; defaults 24 and "cn"). */
+	return token_pw_enroll_password(e, "registration", 24, 1, err);
 }
 
 static int registration_init_detail(struct token_enroll *e, json_t *detail, struct error *err)
@@ -41,9 +32,9 @@ static const struct token_param registration_params[] = {
 };
 
 static const struct token_policy_action registration_policies[] = {
-	{ "enrollment", "registrationcode_length", "int", NULL, "The length of the registration code." },
-	{ "enrollment", "registrationcode_contents", "str", NULL,
-	  "The contents of the registration code: (c)haracters, (n)umeric, (s)pecial." },
+	/* registration.length / registration.contents are general enrollment
+	 * actions of privacyIDEA (src/lib/policy_defs.c); the manual's names
+	 * registrationcode_length/_contents are not actions in 3.8 */
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -97,6 +97,11 @@ struct token_type {
 	int pin_only;             /* spass: the whole pass is the PIN */
 	unsigned ui_enroll;       /* who enrolls it in the Web UI: TOKEN_UI_ADMIN | TOKEN_UI_USER */
 	int delete_on_success;    /* registration: the token deletes itself */
+	/* Optional (0: no): the type supports enrollment.verify_enrollment
+	 * (privacyIDEA's can_verify_enrollment): after /token/init the token
+	 * waits in rollout_state "verify" until a second /token/init with
+	 * `verify` = a value its check_otp accepts (token_init.c). */
+	int can_verify_enrollment;
 	const char *reinit_clear; /* tokeninfo key prefix dropped on re-initialisation */
 	const struct token_param *params;          /* { NULL } terminated */
 	const struct token_policy_action *policies; /* { NULL } terminated */
@@ -175,7 +180,8 @@ int64_t token_hotp_exists(struct token_ctx *x, const struct token *t, const char
  * registration. */
 int64_t token_pw_check_otp(struct token_ctx *x, const struct token *t, const char *otp, struct otp_match *m,
 			   struct error *err);
-int token_pw_enroll_password(struct token_enroll *e, const char *type_prefix, size_t def_len, struct error *err);
+int token_pw_enroll_password(struct token_enroll *e, const char *type_prefix, size_t def_len, int always_generate,
+			     struct error *err);
 
 /* The paper token's value list and count parameter (paper.c), shared
  * with tan. */

@@ -236,6 +236,8 @@ static const struct token_policy_action totp_policies[] = {
 	  "The size of the OTP seed part contributed by the server (in bytes)" },
 	{ "enrollment", "totp_2step_difficulty", "int", NULL,
 	  "The difficulty factor used for the OTP seed generation (should be at least 10000)" },
+	{ "enrollment", "totp_force_app_pin", "bool", NULL,
+	  "Enforce setting an app pin for the privacyIDEA Authenticator App" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -247,6 +249,7 @@ const struct token_type token_type_totp = {
 	.modes = TOKEN_MODE_AUTHENTICATE | TOKEN_MODE_CHALLENGE,
 	.client_mode = "interactive",
 	.ui_enroll = TOKEN_UI_ADMIN | TOKEN_UI_USER,
+	.can_verify_enrollment = 1,
 	.params = totp_params,
 	.policies = totp_policies,
 	.enroll = totp_enroll,
