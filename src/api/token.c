@@ -83,6 +83,17 @@ static int serial_ok(const char *serial, struct error *err)
 	return 0;
 }
 
+/* prepare() for the endpoints of one token: the required, valid `serial`
+ * (in the audit row before it is checked, as privacyIDEA). */
+static int prepare_serial(struct request *rq, struct token_ctx *x, struct user *u, int *has_user,
+			  const char **serial, struct error *err)
+{
+	if (prepare(rq, x, u, has_user, err) < 0 || param_req(rq, "serial", serial, err) < 0)
+		return -1;
+	audit_serial(rq, *serial);
+	return serial_ok(*serial, err);
+}
+
 static int done_int(struct request *rq, json_t **value, int n)
 {
 	*value = json_integer(n);
@@ -406,13 +417,11 @@ int api_token_challenges(struct request *rq, json_t **value, struct error *err)
 typedef int (*count_op)(struct token_ctx *x, const char *serial, const struct user *u, int *count,
 			struct error *err);
 
-static int serial_or_user(struct request *rq, json_t **value, struct error *err, count_op op)
+/* The operation on the `serial` token or on all tokens of the user, with
+ * the context the caller prepared (x, u, has_user). */
+static int serial_or_user_on(struct request *rq, struct token_ctx *x, const struct user *u, int has_user,
+			     json_t **value, struct error *err, count_op op)
 {
-	struct token_ctx x;
-	struct user u;
-	int has_user;
-	if (prepare(rq, &x, &u, &has_user, err) < 0)
-		return -1;
 	const char *serial = param_str(rq, "serial");
 	if (serial_ok(serial, err) < 0)
 		return -1;
@@ -420,9 +429,19 @@ static int serial_or_user(struct request *rq, json_t **value, struct error *err,
 	if ((!serial || !*serial) && !has_user)
 		return err_param(err, "You either need to provide user or serial");
 	int n = 0;
-	if (op(&x, serial, has_user ? &u : NULL, &n, err) < 0)
+	if (op(x, serial, has_user ? u : NULL, &n, err) < 0)
 		return -1;
 	return done_int(rq, value, n);
+}
+
+static int serial_or_user(struct request *rq, json_t **value, struct error *err, count_op op)
+{
+	struct token_ctx x;
+	struct user u;
+	int has_user;
+	if (prepare(rq, &x, &u, &has_user, err) < 0)
+		return -1;
+	return serial_or_user_on(rq, &x, &u, has_user, value, err, op);
 }
 
 int api_token_unassign(struct request *rq, json_t **value, struct error *err)
@@ -456,16 +475,7 @@ int api_token_revoke(struct request *rq, json_t **value, struct error *err)
 	if (prepare(rq, &x, &u, &has_user, err) < 0)
 		return -1;
 	x.revoke_reason = canon;
-	const char *serial = param_str(rq, "serial");
-	if (serial_ok(serial, err) < 0)
-		return -1;
-	audit_serial(rq, serial);
-	if ((!serial || !*serial) && !has_user)
-		return err_param(err, "You either need to provide user or serial");
-	int n = 0;
-	if (token_revoke(&x, serial, has_user ? &u : NULL, &n, err) < 0)
-		return -1;
-	return done_int(rq, value, n);
+	return serial_or_user_on(rq, &x, &u, has_user, value, err, token_revoke);
 }
 
 static int enable_op(struct token_ctx *x, const char *serial, const struct user *u, int *count, struct error *err)
@@ -489,17 +499,8 @@ int api_token_enable(struct request *rq, json_t **value, struct error *err)
 	if (prepare(rq, &x, &u, &has_user, err) < 0 ||
 	    tpp_enable(rq, &x, has_user ? &u : NULL, param_str(rq, "serial"), &lim, err) < 0)
 		return -1;
-	/* serial_or_user on this x: token_enable counts again (x.limit_check) */
-	const char *serial = param_str(rq, "serial");
-	if (serial_ok(serial, err) < 0)
-		return -1;
-	audit_serial(rq, serial);
-	if ((!serial || !*serial) && !has_user)
-		return err_param(err, "You either need to provide user or serial");
-	int n = 0;
-	if (enable_op(&x, serial, has_user ? &u : NULL, &n, err) < 0)
-		return -1;
-	return done_int(rq, value, n);
+	/* on this x: token_enable counts again (x.limit_check) */
+	return serial_or_user_on(rq, &x, &u, has_user, value, err, enable_op);
 }
 
 int api_token_disable(struct request *rq, json_t **value, struct error *err)
@@ -555,13 +556,8 @@ int api_token_resync(struct request *rq, json_t **value, struct error *err)
 	struct token_ctx x;
 	struct user u;
 	int has_user;
-	if (prepare(rq, &x, &u, &has_user, err) < 0)
-		return -1;
 	const char *serial, *otp1, *otp2;
-	if (param_req(rq, "serial", &serial, err) < 0)
-		return -1;
-	audit_serial(rq, serial);
-	if (serial_ok(serial, err) < 0 || param_req(rq, "otp1", &otp1, err) < 0 ||
+	if (prepare_serial(rq, &x, &u, &has_user, &serial, err) < 0 || param_req(rq, "otp1", &otp1, err) < 0 ||
 	    param_req(rq, "otp2", &otp2, err) < 0)
 		return -1;
 	int ok = 0;
@@ -577,13 +573,8 @@ int api_token_setpin(struct request *rq, json_t **value, struct error *err)
 	struct token_ctx x;
 	struct user u;
 	int has_user;
-	if (prepare(rq, &x, &u, &has_user, err) < 0)
-		return -1;
 	const char *serial;
-	if (param_req(rq, "serial", &serial, err) < 0)
-		return -1;
-	audit_serial(rq, serial);
-	if (serial_ok(serial, err) < 0)
+	if (prepare_serial(rq, &x, &u, &has_user, &serial, err) < 0)
 		return -1;
 	const char *userpin = param_str(rq, "userpin"), *sopin = param_str(rq, "sopin"),
 		   *otppin = param_str(rq, "otppin");
@@ -625,13 +616,8 @@ int api_token_setrandompin(struct request *rq, json_t **value, struct error *err
 	struct token_ctx x;
 	struct user u;
 	int has_user;
-	if (prepare(rq, &x, &u, &has_user, err) < 0)
-		return -1;
 	const char *serial;
-	if (param_req(rq, "serial", &serial, err) < 0)
-		return -1;
-	audit_serial(rq, serial);
-	if (serial_ok(serial, err) < 0)
+	if (prepare_serial(rq, &x, &u, &has_user, &serial, err) < 0)
 		return -1;
 	/* policy: admin/user.otp_pin_set_random gives the length (contents from
 	 * otp_pin_contents); without it privacyIDEA refuses.  enrollment.encrypt_pin */
@@ -663,13 +649,8 @@ int api_token_description(struct request *rq, json_t **value, struct error *err)
 	struct token_ctx x;
 	struct user u;
 	int has_user;
-	if (prepare(rq, &x, &u, &has_user, err) < 0)
-		return -1;
 	const char *serial, *desc;
-	if (param_req(rq, "serial", &serial, err) < 0)
-		return -1;
-	audit_serial(rq, serial);
-	if (serial_ok(serial, err) < 0 || param_req(rq, "description", &desc, err) < 0)
+	if (prepare_serial(rq, &x, &u, &has_user, &serial, err) < 0 || param_req(rq, "description", &desc, err) < 0)
 		return -1;
 	int n = 0;
 	if (token_set_description(&x, serial, has_user ? &u : NULL, desc, &n, err) < 0)
@@ -682,13 +663,8 @@ int api_token_set(struct request *rq, json_t **value, struct error *err)
 	struct token_ctx x;
 	struct user u;
 	int has_user;
-	if (prepare(rq, &x, &u, &has_user, err) < 0)
-		return -1;
 	const char *serial;
-	if (param_req(rq, "serial", &serial, err) < 0)
-		return -1;
-	audit_serial(rq, serial);
-	if (serial_ok(serial, err) < 0)
+	if (prepare_serial(rq, &x, &u, &has_user, &serial, err) < 0)
 		return -1;
 	json_t *p = json_object();
 	static const char *const keys[] = { "description", "count_window", "sync_window", "hashlib", "max_failcount",

@@ -83,6 +83,25 @@ static int finish(struct token_ctx *x, int rc, struct token_list *l, struct erro
 	return 0;
 }
 
+/* The common shape of the admin operations: the tokens of serial or u,
+ * selected and locked in one write transaction; a locked (revoked) token
+ * refuses the whole request (1007); op changes and saves each one;
+ * *count = how many. */
+typedef int (*token_apply_fn)(struct token_ctx *x, struct token *t, const void *arg, struct error *err);
+
+static int apply_unlocked(struct token_ctx *x, const char *serial, const struct user *u, token_apply_fn op,
+			  const void *arg, int *count, struct error *err)
+{
+	struct token_list l;
+	int rc = begin_select(x, serial, u, &l, err);
+	*count = 0;
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		rc = l.v[i]->r.locked ? locked_error(err) : op(x, l.v[i], arg, err);
+	if (rc == 0)
+		*count = (int)l.n;
+	return finish(x, rc, &l, err);
+}
+
 /* Python's repr of a str (the quotes privacyIDEA's messages show). */
 static void pyrepr(const char *s, char *out, size_t len)
 {
@@ -140,29 +159,23 @@ int token_assign(struct token_ctx *x, const char *serial, const struct user *u, 
 	return finish(x, rc, &l, err);
 }
 
+static int unassign_one(struct token_ctx *x, struct token *t, const void *arg, struct error *err)
+{
+	(void)arg;
+	int rc = store_token_set_owner(x->c, t->r.id, NULL, NULL, 0, err);
+	if (rc == 0)
+		rc = token_store_pin(x, t, "", 0, err);
+	t->r.failcount = 0;
+	if (rc == 0)
+		rc = token_save(x, t, err);
+	if (rc == 0 && token_info(t, "failcounter_exceeded", NULL))
+		rc = token_del_info(x, t, "failcounter_exceeded", err);
+	return rc;
+}
+
 int token_unassign(struct token_ctx *x, const char *serial, const struct user *u, int *count, struct error *err)
 {
-	struct token_list l;
-	int rc = begin_select(x, serial, u, &l, err);
-	*count = 0;
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		struct token *t = l.v[i];
-		if (t->r.locked) {
-			rc = locked_error(err);
-			break;
-		}
-		rc = store_token_set_owner(x->c, t->r.id, NULL, NULL, 0, err);
-		if (rc == 0)
-			rc = token_store_pin(x, t, "", 0, err);
-		t->r.failcount = 0;
-		if (rc == 0)
-			rc = token_save(x, t, err);
-		if (rc == 0 && token_info(t, "failcounter_exceeded", NULL))
-			rc = token_del_info(x, t, "failcounter_exceeded", err);
-	}
-	if (rc == 0)
-		*count = (int)l.n;
-	return finish(x, rc, &l, err);
+	return apply_unlocked(x, serial, u, unassign_one, NULL, count, err);
 }
 
 int token_enable(struct token_ctx *x, const char *serial, const struct user *u, int enable, int *count,
@@ -213,23 +226,15 @@ int token_revoke(struct token_ctx *x, const char *serial, const struct user *u, 
 	return finish(x, rc, &l, err);
 }
 
+static int reset_one(struct token_ctx *x, struct token *t, const void *arg, struct error *err)
+{
+	(void)arg;
+	return t->r.failcount ? token_reset_failcount(x, t, err) : 0;
+}
+
 int token_reset(struct token_ctx *x, const char *serial, const struct user *u, int *count, struct error *err)
 {
-	struct token_list l;
-	int rc = begin_select(x, serial, u, &l, err);
-	*count = 0;
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		struct token *t = l.v[i];
-		if (t->r.locked) {
-			rc = locked_error(err);
-			break;
-		}
-		if (t->r.failcount)
-			rc = token_reset_failcount(x, t, err);
-	}
-	if (rc == 0)
-		*count = (int)l.n;
-	return finish(x, rc, &l, err);
+	return apply_unlocked(x, serial, u, reset_one, NULL, count, err);
 }
 
 int token_remove(struct token_ctx *x, const char *serial, const struct user *u, int *count, struct error *err)
@@ -288,53 +293,51 @@ int token_resync(struct token_ctx *x, const char *serial, const struct user *u, 
 	return finish(x, rc, &l, err);
 }
 
+struct pin_arg {
+	const char *pin;
+	int flag; /* setpin: encrypt; set_user_pin: the SO PIN */
+};
+
+static int setpin_one(struct token_ctx *x, struct token *t, const void *arg, struct error *err)
+{
+	const struct pin_arg *p = arg;
+	int rc = token_store_pin(x, t, p->pin, p->flag, err);
+	return rc == 0 ? token_save(x, t, err) : rc;
+}
+
 int token_setpin(struct token_ctx *x, const char *serial, const struct user *u, const char *pin, int encrypt,
 		 int *count, struct error *err)
 {
-	struct token_list l;
-	int rc = begin_select(x, serial, u, &l, err);
-	*count = 0;
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		struct token *t = l.v[i];
-		if (t->r.locked) {
-			rc = locked_error(err);
-			break;
-		}
-		rc = token_store_pin(x, t, pin, encrypt, err);
-		if (rc == 0)
-			rc = token_save(x, t, err);
-	}
-	if (rc == 0)
-		*count = (int)l.n;
-	return finish(x, rc, &l, err);
+	struct pin_arg p = { pin, encrypt };
+	return apply_unlocked(x, serial, u, setpin_one, &p, count, err);
+}
+
+static int user_pin_one(struct token_ctx *x, struct token *t, const void *arg, struct error *err)
+{
+	const struct pin_arg *p = arg;
+	char *ct = NULL, *iv = NULL;
+	if (crypto_encrypt_split(x->app->enckey, SLOT_TOKEN, p->pin, strlen(p->pin), &ct, &iv, err) < 0)
+		return -1;
+	char **pc = p->flag ? &t->r.so_pin : &t->r.user_pin, **pi = p->flag ? &t->r.so_pin_iv : &t->r.user_pin_iv;
+	crypto_free_str(*pc);
+	crypto_free_str(*pi);
+	*pc = ct;
+	*pi = iv;
+	return token_save(x, t, err);
 }
 
 int token_set_user_pin(struct token_ctx *x, const char *serial, const struct user *u, const char *pin, int so,
 		       int *count, struct error *err)
 {
-	struct token_list l;
-	int rc = begin_select(x, serial, u, &l, err);
-	*count = 0;
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		struct token *t = l.v[i];
-		if (t->r.locked) {
-			rc = locked_error(err);
-			break;
-		}
-		char *ct = NULL, *iv = NULL;
-		rc = crypto_encrypt_split(x->app->enckey, SLOT_TOKEN, pin, strlen(pin), &ct, &iv, err);
-		if (rc < 0)
-			break;
-		char **pc = so ? &t->r.so_pin : &t->r.user_pin, **pi = so ? &t->r.so_pin_iv : &t->r.user_pin_iv;
-		crypto_free_str(*pc);
-		crypto_free_str(*pi);
-		*pc = ct;
-		*pi = iv;
-		rc = token_save(x, t, err);
-	}
-	if (rc == 0)
-		*count = (int)l.n;
-	return finish(x, rc, &l, err);
+	struct pin_arg p = { pin, so };
+	return apply_unlocked(x, serial, u, user_pin_one, &p, count, err);
+}
+
+static int description_one(struct token_ctx *x, struct token *t, const void *arg, struct error *err)
+{
+	free(t->r.description);
+	t->r.description = strdup(arg);
+	return t->r.description ? token_save(x, t, err) : err_internal(err, "out of memory");
 }
 
 int token_set_description(struct token_ctx *x, const char *serial, const struct user *u, const char *desc,
@@ -342,22 +345,7 @@ int token_set_description(struct token_ctx *x, const char *serial, const struct 
 {
 	if (strlen(desc) > 80)
 		return err_param(err, "The description must not be longer than 80 characters.");
-	struct token_list l;
-	int rc = begin_select(x, serial, u, &l, err);
-	*count = 0;
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		struct token *t = l.v[i];
-		if (t->r.locked) {
-			rc = locked_error(err);
-			break;
-		}
-		free(t->r.description);
-		t->r.description = strdup(desc);
-		rc = t->r.description ? token_save(x, t, err) : err_internal(err, "out of memory");
-	}
-	if (rc == 0)
-		*count = (int)l.n;
-	return finish(x, rc, &l, err);
+	return apply_unlocked(x, serial, u, description_one, desc, count, err);
 }
 
 /* An integer attribute of /token/set, strictly parsed. */
