@@ -13,23 +13,12 @@
 
 #include "token_prepolicy.h"
 #include "../lib/polctx.h"
+#include "../lib/pyjson.h"
 
 static const char *pstr(json_t *params, const char *name)
 {
 	json_t *v = json_object_get(params, name);
 	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* privacyIDEA's is_true on a request value. */
-static int ptrue(json_t *params, const char *name)
-{
-	json_t *v = json_object_get(params, name);
-	if (json_is_true(v))
-		return 1;
-	if (json_is_integer(v))
-		return json_integer_value(v) == 1;
-	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-	return s && (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"));
 }
 
 int tpp_oath_init(struct request *rq, struct token_ctx *x, const struct user *u, json_t *params,
@@ -83,7 +72,7 @@ int tpp_oath_init(struct request *rq, struct token_ctx *x, const struct user *u,
 	} else {
 		json_object_del(params, "2stepinit");
 	}
-	int twostep = ptrue(params, "2stepinit");
+	int twostep = pyjson_is_true(json_object_get(params, "2stepinit"));
 
 	/* policy: enrollment.<type>_2step_serversize, enrollment.<type>_2step_clientsize,
 	 * enrollment.<type>_2step_difficulty

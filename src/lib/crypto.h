@@ -126,6 +126,8 @@ struct crypto_part {
 };
 char *crypto_keyed_hash(const struct enckey *k, const char *label, const char *prefix,
 			const struct crypto_part *parts, size_t nparts);
+/* 1 when the n characters at s are all hex digits. */
+int crypto_is_hex(const char *s, size_t n);
 int crypto_keyed_hash_verify(const struct enckey *k, const char *label, const char *prefix, const char *stored,
 			     const struct crypto_part *parts, size_t nparts);
 

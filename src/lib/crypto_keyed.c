@@ -106,7 +106,7 @@ out:
 	return out;
 }
 
-static int is_hex(const char *s, size_t n)
+int crypto_is_hex(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -124,7 +124,7 @@ int crypto_keyed_hash_verify(const struct enckey *k, const char *label, const ch
 		return -1;
 	const char *s = stored + plen;
 	if (strlen(s) != 2 * KH_SALT_LEN + 1 + 2 * KH_MAC_LEN || s[2 * KH_SALT_LEN] != '$' ||
-	    !is_hex(s, 2 * KH_SALT_LEN) || !is_hex(s + 2 * KH_SALT_LEN + 1, 2 * KH_MAC_LEN))
+	    !crypto_is_hex(s, 2 * KH_SALT_LEN) || !crypto_is_hex(s + 2 * KH_SALT_LEN + 1, 2 * KH_MAC_LEN))
 		return -1;
 	char salt_hex[2 * KH_SALT_LEN + 1];
 	memcpy(salt_hex, s, 2 * KH_SALT_LEN);

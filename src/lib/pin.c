@@ -32,16 +32,6 @@
 
 /* ---- the keyed hash (crypto_keyed.c) ---- */
 
-static int is_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-			return 0;
-	}
-	return 1;
-}
-
 static int has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -141,7 +131,7 @@ int pin_verify(const struct enckey *k, const char *stored, const char *pin_seed,
 		/* pepper NULL: privacyIDEA's PIN hashes are not peppered */
 		rc = crypto_verify_admin_password(NULL, pin, stored);
 		legacy = 1;
-	} else if (strlen(stored) == LEGACY_HEX_LEN && is_hex(stored, LEGACY_HEX_LEN)) {
+	} else if (strlen(stored) == LEGACY_HEX_LEN && crypto_is_hex(stored, LEGACY_HEX_LEN)) {
 		rc = verify_legacy_sha256(stored, pin_seed, pin);
 		legacy = 1;
 	} else {

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "policy_defs.h"
+#include "pyjson.h"
 #include "../db/store.h"
 #include "../db/store_policy.h"
 
@@ -33,19 +34,6 @@ enum {
 	MAX_COND = 255,
 	MAX_COND_VALUE = 2000
 };
-
-static int is_true_json(const json_t *v)
-{
-	if (json_is_true(v))
-		return 1;
-	if (json_is_integer(v))
-		return json_integer_value(v) == 1;
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-		return !strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE");
-	}
-	return 0;
-}
 
 static int is_false_text(const char *s)
 {
@@ -226,7 +214,7 @@ static int check_actions(const char *scope, const char *text, char **out, struct
 			if (is_false_text(val))
 				continue;
 			json_t *t = json_string(val);
-			int yes = is_true_json(t);
+			int yes = pyjson_is_true(t);
 			json_decref(t);
 			if (yes)
 				val = NULL;
@@ -433,8 +421,8 @@ static int apply_fields(struct store_policy *p, const json_t *f, int *set_condit
 	}
 	/* As privacyIDEA's set_policy: both flags are always written. */
 	v = json_object_get(f, "active");
-	p->active = !v || json_is_null(v) ? 1 : is_true_json(v);
-	p->check_all_resolvers = is_true_json(json_object_get(f, "check_all_resolvers"));
+	p->active = !v || json_is_null(v) ? 1 : pyjson_is_true(v);
+	p->check_all_resolvers = pyjson_is_true(json_object_get(f, "check_all_resolvers"));
 	if ((v = json_object_get(f, "conditions")) && !json_is_null(v)) {
 		for (size_t i = 0; i < p->n_conditions; i++) {
 			struct store_policy_condition *k = &p->conditions[i];

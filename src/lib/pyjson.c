@@ -449,3 +449,15 @@ char *pyjson_dumps(const json_t *v, int sort_keys, const char *last_key, size_t 
 		*len = b.len;
 	return b.p;
 }
+
+int pyjson_is_true(const json_t *v)
+{
+	if (json_is_true(v))
+		return 1;
+	if (json_is_integer(v))
+		return json_integer_value(v) == 1;
+	if (!json_is_string(v))
+		return 0;
+	const char *s = json_string_value(v);
+	return !strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE");
+}

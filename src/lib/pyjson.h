@@ -21,4 +21,9 @@ char *pyjson_dumps(const json_t *v, int sort_keys, const char *last_key, size_t 
 /* Python repr() of a double into buf (>= 32 bytes). */
 void pyjson_float_repr(double d, char *buf, size_t len);
 
+/* privacyIDEA's is_true on a request or definition value: JSON true, the
+ * integer 1, or the text "1", "true", "True", "TRUE"; anything else (NULL
+ * too) is false. */
+int pyjson_is_true(const json_t *v);
+
 #endif

@@ -22,6 +22,7 @@
 #include "crypto.h"
 #include "otpauth.h"
 #include "polctx.h"
+#include "pyjson.h"
 #include "realm.h"
 #include "tokens/tokentype.h"
 #include "../db/db.h"
@@ -199,7 +200,8 @@ static int enroll_target(struct token_ctx *x, const struct enroll_req *q, const 
 
 #define VERIFY_ENROLLMENT_MESSAGE "Please enter a valid OTP value of the new token."
 
-static int set_state(struct token *t, const char *state, struct error *err)
+/* tokentype.h */
+int token_set_rollout_state(struct token *t, const char *state, struct error *err)
 {
 	char *s = strdup(state);
 	if (!s)
@@ -207,12 +209,6 @@ static int set_state(struct token *t, const char *state, struct error *err)
 	free(t->r.rollout_state);
 	t->r.rollout_state = s;
 	return 0;
-}
-
-static int ptrue(json_t *params, const char *name)
-{
-	const char *v = pstr(params, name);
-	return v && (!strcmp(v, "1") || !strcasecmp(v, "true"));
 }
 
 /* `verify` for a token in rollout_state "verify": *verified = 1 and *m
@@ -243,7 +239,7 @@ static int apply_verified(struct token *t, const struct otp_match *m, json_t *in
 		t->r.count = m->new_count;
 	if (m->set_shift)
 		json_object_set_new(info, "timeShift", json_string(m->shift));
-	return set_state(t, "enrolled", err);
+	return token_set_rollout_state(t, "enrolled", err);
 }
 
 /* 1 when an enrollment.verify_enrollment policy of the owner lists the
@@ -253,7 +249,7 @@ static int verify_wanted(struct token_ctx *x, const struct token_type *ty, const
 			 struct error *err)
 {
 	const char *verify = pstr(params, "verify");
-	if (!ty->can_verify_enrollment || (verify && *verify) || ptrue(params, "2stepinit"))
+	if (!ty->can_verify_enrollment || (verify && *verify) || pyjson_is_true(json_object_get(params, "2stepinit")))
 		return 0;
 	struct polq q = { .scope = "enrollment", .action = "verify_enrollment" };
 	if (owner && owner->login[0])
@@ -339,7 +335,7 @@ static int enroll_txn(struct token_ctx *x, json_t *params_in, const struct token
 	 * never usable before it is verified) */
 	if (api_init && (verify_pending = verify_wanted(x, ty, o->owner, params, err)) < 0)
 		goto out;
-	if (verify_pending && set_state(t, "verify", err) < 0)
+	if (verify_pending && token_set_rollout_state(t, "verify", err) < 0)
 		goto out;
 
 	/* TokenClass.update: description, key (resets count and failcount), PIN */

@@ -15,6 +15,7 @@
 #include "../crypto.h"
 #include "../otp.h"
 #include "../otpauth.h"
+#include "../pyjson.h"
 
 const char *enroll_param(const struct token_enroll *e, const char *name)
 {
@@ -64,28 +65,6 @@ const char *oath_hashlib(struct token_ctx *x, const struct token *t, const char 
 		return h;
 	h = token_config(x, config_key, NULL);
 	return h && *h ? h : "sha1";
-}
-
-static int is_true_param(const struct token_enroll *e, const char *name)
-{
-	json_t *v = json_object_get(e->params, name);
-	if (json_is_true(v))
-		return 1;
-	if (json_is_integer(v))
-		return json_integer_value(v) == 1;
-	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-	return s && (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"));
-}
-
-/* Replace the token's rollout_state (the core writes it with the row). */
-static int set_rollout_state(struct token *t, const char *state, struct error *err)
-{
-	char *s = strdup(state);
-	if (!s)
-		return err_internal(err, "out of memory");
-	free(t->r.rollout_state);
-	t->r.rollout_state = s;
-	return 0;
 }
 
 static int in_state(const struct token_enroll *e, const char *state)
@@ -175,10 +154,10 @@ int oath_enroll_key(struct token_enroll *e, const char *hashlib_default, struct 
 		return err_internal(err, "out of memory");
 
 	const char *otpkey = enroll_param(e, "otpkey");
-	int genkey = is_true_param(e, "genkey");
+	int genkey = pyjson_is_true(json_object_get(e->params, "genkey"));
 	/* policy: admin/user.<type>_2step (2stepinit is removed unless allowed),
 	 * enrollment.<type>_2step_* (src/api/token_oath_policy.c) */
-	int twostep = is_true_param(e, "2stepinit");
+	int twostep = pyjson_is_true(json_object_get(e->params, "2stepinit"));
 	long long keysize = 0;
 	if (twostep && twostep_first(e, &keysize, err) < 0)
 		return -1;
@@ -205,7 +184,7 @@ int oath_enroll_key(struct token_enroll *e, const char *hashlib_default, struct 
 			otp_free_key(client, client_len);
 			if (rc < 0)
 				return -1;
-			if (set_rollout_state(e->t, "", err) < 0) {
+			if (token_set_rollout_state(e->t, "", err) < 0) {
 				otp_free_key(key, keylen);
 				return -1;
 			}
@@ -241,7 +220,7 @@ int oath_enroll_key(struct token_enroll *e, const char *hashlib_default, struct 
 		return err_internal(err, "out of memory");
 	if (twostep) {
 		/* the server part waits for the client's part, disabled */
-		if (set_rollout_state(e->t, "clientwait", err) < 0)
+		if (token_set_rollout_state(e->t, "clientwait", err) < 0)
 			return -1;
 		e->t->r.active = 0;
 	}
@@ -272,7 +251,7 @@ int oath_init_detail(struct token_enroll *e, json_t *detail, const char *urltype
 	struct otpauth_kv extra[5];
 	size_t n_extra = 0;
 	char salt[32], output[32], difficulty[32];
-	if (is_true_param(e, "2stepinit")) {
+	if (pyjson_is_true(json_object_get(e->params, "2stepinit"))) {
 		const char *hs = json_string_value(json_object_get(e->info, "hashlib"));
 		enum otp_hash h;
 		if (!hs || otp_hash_parse(hs, &h) < 0)

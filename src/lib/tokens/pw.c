@@ -12,6 +12,7 @@
 
 #include "../crypto.h"
 #include "../pinpolicy.h"
+#include "../pyjson.h"
 
 int64_t token_pw_check_otp(struct token_ctx *x, const struct token *t, const char *otp, struct otp_match *m,
 			   struct error *err)
@@ -32,10 +33,7 @@ int token_pw_enroll_password(struct token_enroll *e, const char *type_prefix, si
 			     struct error *err)
 {
 	const char *otpkey = enroll_param(e, "otpkey");
-	json_t *g = json_object_get(e->params, "genkey");
-	const char *gs = json_is_string(g) ? json_string_value(g) : NULL;
-	int genkey = json_is_true(g) || (json_is_integer(g) && json_integer_value(g) == 1) ||
-		     (gs && (!strcmp(gs, "1") || !strcmp(gs, "true") || !strcmp(gs, "True") || !strcmp(gs, "TRUE")));
+	int genkey = pyjson_is_true(json_object_get(e->params, "genkey"));
 	if (genkey || always_generate) {
 		char lname[64], cname[64];
 		snprintf(lname, sizeof(lname), "%s.length", type_prefix);

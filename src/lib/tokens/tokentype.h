@@ -199,6 +199,9 @@ const char *oath_hashlib(struct token_ctx *x, const struct token *t, const char 
 /* otpkey / googleurl / oathurl details (HotpTokenClass.get_init_detail). */
 int oath_init_detail(struct token_enroll *e, json_t *detail, const char *urltype, long period,
 		     struct error *err);
+/* Replace the token's rollout_state (the core writes it with the row);
+ * token_init.c. */
+int token_set_rollout_state(struct token *t, const char *state, struct error *err);
 /* A request parameter as text (NULL when absent). */
 const char *enroll_param(const struct token_enroll *e, const char *name);
 /* Random password of len characters from privacyIDEA's content classes
